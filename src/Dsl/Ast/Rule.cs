@@ -1,0 +1,4 @@
+namespace EventSourcedJourneys.Dsl.Ast;
+
+/// <summary>One top-level definition in a rules document.</summary>
+public abstract record Rule;

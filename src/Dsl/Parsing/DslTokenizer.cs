@@ -1,0 +1,220 @@
+using Superpower.Model;
+
+namespace EventSourcedJourneys.Dsl.Parsing;
+
+/// <summary>
+/// Turns text into tokens without ever failing: anything it cannot read becomes an
+/// <see cref="DslToken.Invalid"/>, <see cref="DslToken.UnterminatedText"/> or <see cref="DslToken.MalformedNumber"/>
+/// token, which the parser reports with a precise position. Comments (<c>#</c> to end of line) and all
+/// layout are skipped.
+/// </summary>
+static class DslTokenizer
+{
+    public static Token<DslToken>[] Tokenize(string text)
+    {
+        var scanner = new Scanner(text);
+        var tokens = new List<Token<DslToken>>(text.Length / 4);
+        while (scanner.SkipLayout())
+            tokens.Add(scanner.Next());
+        return tokens.ToArray();
+    }
+
+    sealed class Scanner(string text)
+    {
+        int _index;
+        int _line = 1;
+        int _column = 1;
+
+        char Peek(int ahead = 0) => _index + ahead < text.Length ? text[_index + ahead] : '\0';
+
+        bool Has(int ahead = 0) => _index + ahead < text.Length;
+
+        void Advance()
+        {
+            if (text[_index] == '\n')
+            {
+                _line++;
+                _column = 1;
+            }
+            else
+            {
+                _column++;
+            }
+            _index++;
+        }
+
+        /// <summary>Skips whitespace and comments; returns whether a token follows.</summary>
+        public bool SkipLayout()
+        {
+            while (Has())
+            {
+                var c = Peek();
+                if (c == '#')
+                {
+                    while (Has() && Peek() != '\n')
+                        Advance();
+                }
+                else if (char.IsWhiteSpace(c))
+                {
+                    Advance();
+                }
+                else
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        public Token<DslToken> Next()
+        {
+            var start = new Position(_index, _line, _column);
+            var kind = Scan();
+            return new Token<DslToken>(kind, new TextSpan(text, start, _index - start.Absolute));
+        }
+
+        DslToken Scan()
+        {
+            var c = Peek();
+            if (IsWordStart(c))
+                return ScanWord();
+            if (char.IsAsciiDigit(c) || (c == '-' && char.IsAsciiDigit(Peek(1))))
+                return ScanNumeric();
+            if (c == '"')
+                return ScanText();
+
+            Advance();
+            switch (c)
+            {
+                case '=': return DslToken.Equal;
+                case '(': return DslToken.LParen;
+                case ')': return DslToken.RParen;
+                case '[': return DslToken.LBracket;
+                case ']': return DslToken.RBracket;
+                case ',': return DslToken.Comma;
+                case '.': return DslToken.Dot;
+                case '!' when Peek() == '=':
+                    Advance();
+                    return DslToken.NotEqual;
+                case '-' when Peek() == '>':
+                    Advance();
+                    return DslToken.Arrow;
+                case '>' when Peek() == '=':
+                    Advance();
+                    return DslToken.GreaterOrEqual;
+                case '>': return DslToken.Greater;
+                case '<' when Peek() == '=':
+                    Advance();
+                    return DslToken.LessOrEqual;
+                case '<': return DslToken.Less;
+            }
+
+            // One token for a run of unreadable characters keeps garbage input cheap.
+            while (Has() && IsUnreadable(Peek()))
+                Advance();
+            return DslToken.Invalid;
+        }
+
+        static bool IsWordStart(char c) => char.IsLetter(c) || c == '_';
+
+        static bool IsWordPart(char c) => char.IsLetterOrDigit(c) || c == '_';
+
+        static bool IsUnreadable(char c) =>
+            !char.IsWhiteSpace(c) && !IsWordPart(c) && c != '"' && c != '#' && "=()[],.!-<>".IndexOf(c) < 0;
+
+        DslToken ScanWord()
+        {
+            var start = _index;
+            while (Has() && IsWordPart(Peek()))
+                Advance();
+            return Keywords.ByText.GetValueOrDefault(text.AsSpan(start, _index - start).ToString(), DslToken.Identifier);
+        }
+
+        DslToken ScanNumeric()
+        {
+            var negative = Peek() == '-';
+            if (negative)
+                Advance();
+            var digitsStart = _index;
+            while (char.IsAsciiDigit(Peek()))
+                Advance();
+            var digits = _index - digitsStart;
+            DslToken kind;
+
+            if (!negative && digits == 4 && Peek() == '-' && IsDigits(1, 2) && Peek(3) == '-' && IsDigits(4, 2))
+            {
+                for (var i = 0; i < 6; i++)
+                    Advance();
+                kind = DslToken.Date;
+            }
+            else if (!negative && digits <= 2 && Peek() == ':' && IsDigits(1, 2))
+            {
+                for (var i = 0; i < 3; i++)
+                    Advance();
+                kind = DslToken.TimeOfDay;
+            }
+            else if (Peek() == '.' && char.IsAsciiDigit(Peek(1)))
+            {
+                Advance();
+                while (char.IsAsciiDigit(Peek()))
+                    Advance();
+                kind = DslToken.Number;
+            }
+            else if (!negative && "smhdw".IndexOf(Peek()) >= 0 && !IsWordPart(Peek(1)))
+            {
+                Advance();
+                return DslToken.Duration;
+            }
+            else
+            {
+                kind = DslToken.Number;
+            }
+
+            if (!IsWordPart(Peek()) && !(Peek() == '.' && char.IsAsciiDigit(Peek(1))))
+                return kind;
+            while (IsWordPart(Peek()) || Peek() == '.' || Peek() == ':' || Peek() == '-')
+                Advance();
+            return DslToken.MalformedNumber;
+        }
+
+        bool IsDigits(int ahead, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (!char.IsAsciiDigit(Peek(ahead + i)))
+                    return false;
+            }
+            return true;
+        }
+
+        DslToken ScanText()
+        {
+            Advance();
+            var valid = true;
+            while (Has())
+            {
+                var c = Peek();
+                if (c == '"')
+                {
+                    Advance();
+                    return valid ? DslToken.Text : DslToken.Invalid;
+                }
+                if (c is '\n' or '\r')
+                    return DslToken.UnterminatedText;
+                if (c == '\\')
+                {
+                    Advance();
+                    if (!Has() || Peek() is '\n' or '\r')
+                        return DslToken.UnterminatedText;
+                    valid &= TextLiterals.IsEscape(text, _index);
+                }
+                else if (char.IsControl(c) && c != '\t')
+                {
+                    valid = false;
+                }
+                Advance();
+            }
+            return DslToken.UnterminatedText;
+        }
+    }
+}

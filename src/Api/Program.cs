@@ -1,0 +1,98 @@
+using EventSourcedJourneys.Api.Hosting;
+using EventSourcedJourneys.Api.Workspaces;
+using EventSourcedJourneys.Dispatch.Scheduling;
+using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Domain.Time;
+using EventSourcedJourneys.Projections;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using JasperFx.MultiTenancy;
+using NodaTime;
+using Scalar.AspNetCore;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
+
+// NodaTime's system clock is read here and only here; everything else takes an IClock.
+builder.Services.AddSingleton<IClock>(SystemClock.Instance);
+builder.Services.AddSingleton<JourneysDatabase>();
+builder.Services.ConfigureHttpJsonOptions(json => JourneysJson.Configure(json.SerializerOptions));
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddWolverineHttp();
+builder.Services.AddSingleton<WorkspaceRegistry>();
+builder.Services.AddApiKeyAuthentication();
+builder.Services.AddHostedService<DemoWorkspace>();
+
+builder.Services.AddMarten(services =>
+    {
+        var options = new StoreOptions();
+        options.Connection(services.GetRequiredService<JourneysDatabase>().ConnectionString);
+        options.DatabaseSchemaName = "journeys";
+        options.UseSystemTextJsonForSerialization(configure: json => JourneysJson.Configure(json));
+
+        // Workspaces are Marten tenants: every event and document carries its workspace id (ADR 0001).
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+        options.Policies.AllDocumentsAreMultiTenanted();
+        options.Schema.For<Workspace>().SingleTenanted();
+        options.Schema.For<ApiKey>().SingleTenanted();
+
+        options.Events.TimeProvider = new ClockTimeProvider(services.GetRequiredService<IClock>());
+        options.AddJourneyProjections();
+        return options;
+    })
+    .UseLightweightSessions()
+    .ApplyAllDatabaseChangesOnStartup()
+    .IntegrateWithWolverine()
+    .AddAsyncDaemon(DaemonMode.HotCold)
+    .PublishEventsToWolverine("Reactions", relay => relay.PublishEvent<MessageScheduled>());
+
+builder.Host.UseWolverine(opts =>
+{
+    opts.ApplicationAssembly = typeof(Program).Assembly;
+    opts.Discovery.IncludeAssembly(typeof(MessageDueHandler).Assembly);
+    opts.UseRuntimeCompilation();
+    opts.UseSystemTextJsonForSerialization(json => JourneysJson.Configure(json));
+    opts.Policies.AutoApplyTransactions();
+    opts.Policies.UseDurableLocalQueues();
+    opts.Durability.ScheduledJobPollingTime =
+        TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Journeys:ScheduledPollingMilliseconds", 1000));
+    opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(500);
+});
+
+var app = builder.Build();
+
+try
+{
+    await app.Services.GetRequiredService<JourneysDatabase>().OpenAsync();
+}
+catch (DatabaseUnavailableException e)
+{
+    Console.Error.WriteLine($"EventSourcedJourneys cannot start: {e.Message}");
+    return 1;
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription();
+app.MapWolverineEndpoints(http =>
+{
+    http.TenantId.IsClaimTypeNamed(WorkspaceClaims.Workspace);
+    http.TenantId.AssertExists();
+    http.RequireAuthorizeOnAll();
+});
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;

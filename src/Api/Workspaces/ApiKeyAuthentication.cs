@@ -1,0 +1,114 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace EventSourcedJourneys.Api.Workspaces;
+
+public static class WorkspaceClaims
+{
+    public const string Workspace = "workspace";
+    public const string KeyKind = "key_kind";
+}
+
+public static class ApiKeyPolicies
+{
+    /// <summary>Management keys: everything but ingestion-only endpoints.</summary>
+    public const string Management = "management";
+
+    /// <summary>Write keys and management keys: the tracking (ingestion) endpoints.</summary>
+    public const string Ingestion = "ingestion";
+}
+
+/// <summary>
+/// Identifies the workspace of a request by its key: <c>Authorization: Bearer &lt;key&gt;</c>, <c>X-Api-Key</c>,
+/// or HTTP Basic with the key as user name and an empty password (how Segment's SDKs send their write key).
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    WorkspaceRegistry registry,
+    IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = KeyFrom(Request);
+        if (key is null) return AuthenticateResult.NoResult();
+
+        var found = key.Length <= 200 ? await registry.FindKeyAsync(key, Context.RequestAborted) : null;
+        if (found is null) return AuthenticateResult.Fail("The API key is not known.");
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(WorkspaceClaims.Workspace, found.WorkspaceId),
+            new Claim(WorkspaceClaims.KeyKind, found.Kind.ToString()),
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key",
+            "Send the workspace's key as 'Authorization: Bearer <key>', as 'X-Api-Key: <key>', or as the user name " +
+            "of HTTP Basic authentication with an empty password.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "This key may not do that",
+            "A write key can only send tracking calls; use the workspace's API key for this endpoint.");
+
+    private async Task WriteProblemAsync(int status, string title, string detail)
+    {
+        Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized) Response.Headers.WWWAuthenticate = "Bearer, Basic realm=\"journeys\"";
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    internal static string? KeyFrom(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue("X-Api-Key", out var header) && !string.IsNullOrWhiteSpace(header))
+            return header.ToString().Trim();
+
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return authorization["Bearer ".Length..].Trim();
+
+        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization["Basic ".Length..].Trim()));
+                var user = decoded.Split(':', 2)[0];
+                return user.Length > 0 ? user : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+        return null;
+    }
+}
+
+public static class ApiKeyAuthenticationExtensions
+{
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
+    {
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyPolicies.Management, p => p.RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management)))
+            .AddPolicy(ApiKeyPolicies.Ingestion, p => p.RequireClaim(WorkspaceClaims.Workspace))
+            .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
+                .RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management)).Build());
+        return services;
+    }
+}

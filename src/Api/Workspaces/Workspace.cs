@@ -1,0 +1,24 @@
+using NodaTime;
+
+namespace EventSourcedJourneys.Api.Workspaces;
+
+/// <summary>
+/// A brand sharing this deployment. Its id is the Marten tenant id of every stream, document, scheduled message
+/// and report that belongs to it. The registry of workspaces and keys is the one thing that is not per workspace.
+/// </summary>
+public sealed record Workspace(string Id, string Name, Instant CreatedAt);
+
+public enum ApiKeyKind
+{
+    /// <summary>Reads and manages a workspace through the API (rules, reports, contacts).</summary>
+    Management,
+
+    /// <summary>Only sends tracking calls (Segment's "write key"); safe to embed in apps and sites.</summary>
+    Write,
+}
+
+/// <summary>An issued key, stored by the SHA-256 of its text: the key itself is shown once and never kept.</summary>
+public sealed record ApiKey(string Id, string WorkspaceId, ApiKeyKind Kind, string Prefix, Instant IssuedAt);
+
+/// <summary>The keys of a new workspace, in clear text, for the one time they are shown.</summary>
+public sealed record IssuedKeys(string WorkspaceId, string ApiKey, string WriteKey);

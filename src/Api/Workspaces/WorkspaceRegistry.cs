@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Marten;
+using NodaTime;
+
+namespace EventSourcedJourneys.Api.Workspaces;
+
+/// <summary>Creates workspaces with their keys, and finds the workspace a key belongs to.</summary>
+public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock)
+{
+    private static readonly Duration CacheFor = Duration.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, (ApiKey? Key, Instant Until)> _cache = new();
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{1,62}$")]
+    private static partial Regex WorkspaceIdPattern();
+
+    public static bool IsValidId(string id) => WorkspaceIdPattern().IsMatch(id);
+
+    public async Task<IssuedKeys> CreateAsync(string id, string name, CancellationToken cancellation = default)
+    {
+        if (!IsValidId(id))
+            throw new ArgumentException("A workspace id is 2–63 lower-case letters, digits or '-', starting with a letter.", nameof(id));
+
+        var now = clock.GetCurrentInstant();
+        var apiKey = NewKey("esj_key_");
+        var writeKey = NewKey("esj_write_");
+
+        await using var session = store.LightweightSession();
+        session.Insert(new Workspace(id, name, now));
+        session.Insert(new ApiKey(Hash(apiKey), id, ApiKeyKind.Management, apiKey[..12], now));
+        session.Insert(new ApiKey(Hash(writeKey), id, ApiKeyKind.Write, writeKey[..14], now));
+        await session.SaveChangesAsync(cancellation);
+        return new IssuedKeys(id, apiKey, writeKey);
+    }
+
+    public async Task<bool> AnyAsync(CancellationToken cancellation = default)
+    {
+        await using var session = store.QuerySession();
+        return await session.Query<Workspace>().AnyAsync(cancellation);
+    }
+
+    public async Task<ApiKey?> FindKeyAsync(string key, CancellationToken cancellation = default)
+    {
+        var hash = Hash(key);
+        var now = clock.GetCurrentInstant();
+        if (_cache.TryGetValue(hash, out var cached) && cached.Until > now) return cached.Key;
+
+        await using var session = store.QuerySession();
+        var found = await session.LoadAsync<ApiKey>(hash, cancellation);
+        _cache[hash] = (found, now + CacheFor);
+        return found;
+    }
+
+    private static string NewKey(string prefix) =>
+        prefix + Convert.ToHexString(RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
+
+    private static string Hash(string key) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key))).ToLowerInvariant();
+}

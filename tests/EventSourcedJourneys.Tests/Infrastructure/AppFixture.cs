@@ -1,0 +1,98 @@
+using Alba;
+using EventSourcedJourneys.Api.Workspaces;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NodaTime;
+using NodaTime.Testing;
+using Npgsql;
+using Wolverine;
+using Wolverine.Runtime;
+
+namespace EventSourcedJourneys.Tests.Infrastructure;
+
+/// <summary>
+/// The real API (Marten, Wolverine, the async daemon) on a database of its own, with a FakeClock driving
+/// every decision and event timestamp. Shared by the tests of one collection; <see cref="ResetAsync"/>
+/// before each test gives it an empty store with two workspaces.
+/// </summary>
+public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
+{
+    public static readonly Instant Start = Instant.FromUtc(2026, 12, 1, 8, 0);
+
+    public IAlbaHost Host { get; private set; } = null!;
+    public FakeClock Clock { get; } = new(Start);
+    public string ConnectionString { get; private set; } = "";
+    public IssuedKeys Acme { get; private set; } = null!;
+    public IssuedKeys Globex { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        ConnectionString = await postgres.CreateDatabaseAsync("esj");
+        Host = await AlbaHost.For<Program>(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:Journeys", ConnectionString);
+            builder.UseSetting("Journeys:DemoWorkspace:Enabled", "false");
+            builder.UseSetting("Journeys:ScheduledPollingMilliseconds", "100");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.ConfigureServices(services =>
+            {
+                services.AddSingleton<IClock>(Clock);
+                services.RunWolverineInSoloMode();
+                services.MartenDaemonModeIsSolo();
+                services.DisableAllExternalWolverineTransports();
+            });
+        });
+        await ResetAsync();
+    }
+
+    /// <summary>Empties the store, rewinds the clock and creates the workspaces "acme" and "globex".</summary>
+    public async Task ResetAsync()
+    {
+        Clock.Reset(Start);
+        // In solo mode the test owns the async daemon: stop it, empty the event store, documents and Wolverine's
+        // envelopes (so no scheduled message of an earlier test fires in this one), then start it again.
+        var daemon = Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()
+            .DaemonForMainDatabase();
+        await daemon.StopAllAsync();
+        await Host.DocumentStore().Advanced.ResetAllData();
+        await Host.Services.GetRequiredService<IWolverineRuntime>().Storage.Admin.ClearAllAsync();
+        await daemon.StartAllAsync();
+        var registry = Host.Services.GetRequiredService<WorkspaceRegistry>();
+        Acme = await registry.CreateAsync("acme", "Acme Corp");
+        Globex = await registry.CreateAsync("globex", "Globex");
+    }
+
+    /// <summary>
+    /// Moves the FakeClock forward and makes every durable scheduled message that is due by the new time
+    /// eligible to run now, so that waits of minutes or days pass in a test without sleeping.
+    /// </summary>
+    public async Task AdvanceClockAsync(Duration by)
+    {
+        Clock.Advance(by);
+        // Durable waits are scheduled as real-time delays from the (fake) now; shift the ones that fall
+        // within the advanced span to run at once.
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"update {await IncomingEnvelopesTableAsync(connection)} set execution_time = now() - interval '1 second' " +
+            "where status = 'Scheduled' and execution_time <= now() + make_interval(secs => @seconds)", connection);
+        command.Parameters.AddWithValue("seconds", by.TotalSeconds);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> IncomingEnvelopesTableAsync(NpgsqlConnection connection)
+    {
+        await using var find = new NpgsqlCommand(
+            "select table_schema from information_schema.tables where table_name = 'wolverine_incoming_envelopes'", connection);
+        var schema = (string?)await find.ExecuteScalarAsync()
+            ?? throw new InvalidOperationException("Wolverine's envelope table was not found.");
+        return $"\"{schema}\".wolverine_incoming_envelopes";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null) await Host.DisposeAsync();
+    }
+}
+

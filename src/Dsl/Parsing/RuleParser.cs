@@ -30,6 +30,9 @@ public static class RuleParser
         return outcome.Succeeded;
     }
 
+    /// <summary>Whether a word is reserved and so cannot name a rule (any word may still follow a dot in a path).</summary>
+    public static bool IsReservedWord(string word) => Keywords.IsReserved(word);
+
     public static ParseOutcome Parse(string? text)
     {
         text ??= "";
@@ -87,7 +90,8 @@ public static class RuleParser
             yield return (start, tokens.Length);
     }
 
-    static bool StartsRule(Token<DslToken>[] tokens, int i) => tokens[i].Kind switch
+    /// <summary>After a dot, a rule word is just a property name (<c>traits.trigger</c>).</summary>
+    static bool StartsRule(Token<DslToken>[] tokens, int i) => tokens[i - 1].Kind != DslToken.Dot && tokens[i].Kind switch
     {
         DslToken.Trigger or DslToken.Policy or DslToken.Funnel or DslToken.Journey => true,
         DslToken.Segment => i + 2 < tokens.Length && tokens[i + 2].Kind == DslToken.Equal,

@@ -144,3 +144,52 @@ public class when_checking
             ],
             Errors($"segment s = segment nobody\ntrigger t on event \"a\" wait {Send}"));
 }
+
+public class when_compiling_bad_input
+{
+    [Fact]
+    public void no_text_at_all_is_an_empty_document() =>
+        Assert.Equal(
+            "1:1: the document is empty; write at least one segment, trigger, policy or funnel",
+            Assert.Single(RuleCompiler.Compile(null).Diagnostics).ToString());
+
+    [Fact]
+    public void a_megabyte_of_garbage_is_refused_as_too_large_without_reading_it()
+    {
+        var garbage = string.Create(1 << 20, 7, (chars, seed) =>
+        {
+            var random = new Random(seed);
+            for (var i = 0; i < chars.Length; i++)
+                chars[i] = (char)random.Next(0, 0xD7FF);
+        });
+
+        var result = RuleCompiler.Compile(garbage);
+
+        Assert.Equal(Diagnostics.DiagnosticCodes.DocumentTooLarge, Assert.Single(result.Diagnostics).Code);
+        Assert.Empty(result.Rules);
+    }
+
+    [Fact]
+    public void ten_thousand_nested_parentheses_compile_to_one_diagnostic()
+    {
+        var result = RuleCompiler.Compile("segment s = " + new string('(', 10_000) + "traits.a exists" + new string(')', 10_000));
+
+        Assert.Equal(Diagnostics.DiagnosticCodes.TooDeeplyNested, Assert.Single(result.Diagnostics).Code);
+    }
+
+    [Fact]
+    public void a_chain_of_thousands_of_segments_is_reported_instead_of_recursed()
+    {
+        var text = string.Join("\n", Enumerable.Range(0, 5_000).Select(i => $"segment s{i} = segment s{i + 1}")) + "\nsegment s5000 = traits.a exists";
+
+        Assert.Equal(
+            ["4969:1: segment `s4968` is built on more than 32 levels of other segments; flatten some of them"],
+            RuleCompiler.Compile(text).Diagnostics.Select(d => d.ToString()));
+    }
+
+    [Fact]
+    public void an_unterminated_text_at_the_very_end_is_reported() =>
+        Assert.Equal(
+            "1:27: this text has no closing quote (\") before the end of the line",
+            Assert.Single(RuleCompiler.Compile("segment s = traits.city = \"Shangh").Diagnostics).ToString());
+}

@@ -20,6 +20,9 @@ public static class RuleChecker
         return run.Bag.ToList();
     }
 
+    /// <summary>How many segments deep a definition may reach through <c>segment …</c> references.</summary>
+    public const int MaxSegmentDepth = 32;
+
     /// <summary>Where a condition sits decides what it may refer to.</summary>
     readonly record struct Scope(bool HasEvent, bool HasEntry, string Owner);
 
@@ -392,42 +395,67 @@ public static class RuleChecker
 
         // ---- Segment cycles ---------------------------------------------------------------------------------
 
+        /// <summary>
+        /// Depth-first over segment references, with an explicit stack: a document can chain thousands of
+        /// segments, and neither this check nor evaluation may recurse that deep.
+        /// </summary>
         void CheckSegmentCycles()
         {
-            var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the current path; true: done
-            var path = new List<string>();
-            var reported = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var name in _segments.Keys)
-                Visit(name);
+            var references = _segments.ToDictionary(
+                s => s.Key,
+                s => SegmentReferences(s.Value.Condition).Where(_segments.ContainsKey).Distinct().ToArray(),
+                StringComparer.Ordinal);
+            var onPath = new HashSet<string>(StringComparer.Ordinal);
+            var depth = new Dictionary<string, int>(StringComparer.Ordinal);
+            var reportedCycles = new HashSet<string>(StringComparer.Ordinal);
+            var reportedDepth = false;
 
-            void Visit(string name)
+            foreach (var root in _segments.Keys)
             {
-                if (state.TryGetValue(name, out var done))
+                if (depth.ContainsKey(root))
+                    continue;
+                var stack = new List<(string Name, int Next)> { (root, 0) };
+                onPath.Add(root);
+                while (stack.Count > 0)
                 {
-                    if (!done)
-                        ReportCycle(name);
-                    return;
+                    var (name, next) = stack[^1];
+                    var children = references[name];
+                    if (next < children.Length)
+                    {
+                        stack[^1] = (name, next + 1);
+                        var child = children[next];
+                        if (onPath.Contains(child))
+                            ReportCycle(stack.Select(f => f.Name).SkipWhile(n => n != child).ToList(), reportedCycles);
+                        else if (!depth.ContainsKey(child))
+                        {
+                            stack.Add((child, 0));
+                            onPath.Add(child);
+                        }
+                        continue;
+                    }
+                    depth[name] = 1 + children.Select(c => depth.GetValueOrDefault(c)).DefaultIfEmpty(0).Max();
+                    if (depth[name] > MaxSegmentDepth && !reportedDepth)
+                    {
+                        reportedDepth = true;
+                        Bag.Add(DiagnosticCodes.TooDeeplyNested, spans.SpanOf(_segments[name], SourceSpan.DocumentStart),
+                            $"segment `{name}` is built on more than {MaxSegmentDepth} levels of other segments; flatten some of them");
+                    }
+                    onPath.Remove(name);
+                    stack.RemoveAt(stack.Count - 1);
                 }
-                state[name] = false;
-                path.Add(name);
-                foreach (var reference in SegmentReferences(_segments[name].Condition).Where(_segments.ContainsKey).Distinct())
-                    Visit(reference);
-                path.RemoveAt(path.Count - 1);
-                state[name] = true;
             }
+        }
 
-            void ReportCycle(string start)
-            {
-                var cycle = path.Skip(path.IndexOf(start)).ToList();
-                if (!reported.Add(string.Join("\u0000", cycle.Order(StringComparer.Ordinal))))
-                    return;
-                var segment = _segments[start];
-                var description = string.Join(" → ", cycle.Append(start).Select(n => $"`{n}`"));
-                Bag.Add(DiagnosticCodes.SegmentCycle, spans.SpanOf(segment, SourceSpan.DocumentStart),
-                    cycle.Count == 1
-                        ? $"segment `{start}` refers to itself"
-                        : $"segments refer to each other in a circle: {description}; one of them must stop referring to the next");
-            }
+        void ReportCycle(List<string> cycle, HashSet<string> reported)
+        {
+            if (!reported.Add(string.Join("\u0000", cycle.Order(StringComparer.Ordinal))))
+                return;
+            var start = cycle[0];
+            var description = string.Join(" → ", cycle.Append(start).Select(n => $"`{n}`"));
+            Bag.Add(DiagnosticCodes.SegmentCycle, spans.SpanOf(_segments[start], SourceSpan.DocumentStart),
+                cycle.Count == 1
+                    ? $"segment `{start}` refers to itself"
+                    : $"segments refer to each other in a circle: {description}; one of them must stop referring to the next");
         }
 
         /// <summary>Segment names referred to anywhere in a condition. Iterative: conditions can be deep.</summary>

@@ -142,7 +142,7 @@ public static class RuleParser
         if (result.ErrorMessage is { } custom)
         {
             var position = result.ErrorPosition.HasValue ? result.ErrorPosition : chunk[^1].Position;
-            var length = result.Remainder.IsAtEnd ? 1 : result.Remainder.ConsumeToken().Value.Span.Length;
+            var length = result.Remainder.IsAtEnd ? 0 : result.Remainder.ConsumeToken().Value.Span.Length;
             bag.Add(DiagnosticCodes.Syntax, new SourceSpan(position.Absolute, length, position.Line, position.Column), custom, expected);
             return null;
         }

@@ -17,7 +17,7 @@ using Wolverine.Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodyLimit.DefaultBytes);
 
 // NodaTime's system clock is read here and only here; everything else takes an IClock.
 builder.Services.AddSingleton<IClock>(SystemClock.Instance);
@@ -80,6 +80,7 @@ catch (DatabaseUnavailableException e)
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestBodyLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 

@@ -13,8 +13,8 @@ public sealed record PostgresBinaries(string Directory)
         "ConnectionStrings__Journeys='Host=localhost;Port=5432;Database=journeys;Username=journeys;Password=...').";
 
     /// <summary>
-    /// Looks on PATH first, then under /usr/lib/postgresql/*/bin (newest major version first),
-    /// then in the usual Homebrew and PGDG locations.
+    /// Looks only in <paramref name="preferredDirectory"/> when one is configured; otherwise on PATH first,
+    /// then under /usr/lib/postgresql/*/bin (newest major version first), then the usual PGDG locations.
     /// </summary>
     public static PostgresBinaries? Find(string? preferredDirectory = null)
     {
@@ -31,7 +31,11 @@ public sealed record PostgresBinaries(string Directory)
 
     private static IEnumerable<string> Candidates(string? preferredDirectory)
     {
-        if (!string.IsNullOrWhiteSpace(preferredDirectory)) yield return preferredDirectory;
+        if (!string.IsNullOrWhiteSpace(preferredDirectory))
+        {
+            yield return preferredDirectory;
+            yield break;
+        }
 
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         foreach (var dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)) yield return dir;

@@ -48,9 +48,9 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
     {
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
-        // The subscription hands MessageScheduled to Wolverine, which schedules the durable MessageDue.
+        // The subscription hands MessageScheduled to Wolverine, whose handler stores the durable, delayed MessageDue.
         var tracked = await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForScheduled<MessageDue>())
+            .WaitForCondition(new WaitForHandled<MessageScheduled>())
             .ExecuteAndWaitAsync(_ => Schedule());
 
         Assert.Equal(AppFixture.Start + Duration.FromMinutes(30), accepted.DueAt);
@@ -64,7 +64,7 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
         var scheduled = Assert.IsType<MessageScheduled>(Assert.Single(events).Data);
         Assert.Equal(AppFixture.Start, Instant.FromDateTimeOffset(events[0].Timestamp));
         Assert.Equal(accepted.MessageId, scheduled.MessageId);
-        Assert.Contains(tracked.AllRecordsInOrder(), r => r.Message is MessageScheduled);
+        Assert.Contains(tracked.AllRecordsInOrder(), r => r.Message is MessageDue && r.Envelope?.ScheduledTime is not null);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
         await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForScheduled<MessageDue>())
+            .WaitForCondition(new WaitForHandled<MessageScheduled>())
             .ExecuteAndWaitAsync(_ => Schedule());
 
         await App.Host.TrackActivity().Timeout(30.Seconds())
@@ -98,7 +98,7 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
         await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForScheduled<MessageDue>())
+            .WaitForCondition(new WaitForHandled<MessageScheduled>())
             .ExecuteAndWaitAsync(_ => Schedule());
 
         var tracked = await App.Host.TrackActivity().Timeout(5.Seconds())

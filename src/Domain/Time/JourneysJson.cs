@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EventSourcedJourneys.Domain.Messages;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
 using NodaTime.Text;
@@ -10,7 +11,8 @@ namespace EventSourcedJourneys.Domain.Time;
 /// The one JSON form of NodaTime values, used by the event store, Wolverine's envelopes and the HTTP API alike
 /// (docs/adr/0001-stack-and-layout.md lists the forms): an <see cref="Instant"/> is ISO-8601 UTC
 /// ("2026-12-01T09:30:00Z"), a <see cref="Duration"/> is an ISO-8601 duration ("PT30M", "P3D"),
-/// a <see cref="LocalDate"/> "2026-12-01", a <see cref="LocalTime"/> "09:00:00", a zone its TZDB id.
+/// a <see cref="LocalDate"/> "2026-12-01", a <see cref="LocalTime"/> "09:00:00", a zone its TZDB id,
+/// an enum its camel-case name ("scheduled"), a channel its lower-case rule word ("webpush").
 /// </summary>
 public static class JourneysJson
 {
@@ -23,6 +25,9 @@ public static class JourneysJson
             if (options.Converters[i] is JsonConverter<Duration>) options.Converters.RemoveAt(i);
         }
         options.Converters.Add(IsoDurationConverter.Instance);
+        // Enums are written as camel-case names, never as numbers that shift when members are added.
+        options.Converters.Add(new ChannelJsonConverter());
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         return options;
     }
 

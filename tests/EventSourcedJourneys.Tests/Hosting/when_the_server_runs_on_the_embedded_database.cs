@@ -57,6 +57,8 @@ public sealed class when_the_server_runs_on_the_embedded_database : IDisposable
             var message = await http.GetFromJsonAsync<Dictionary<string, object>>(location);
             Assert.Equal(contact.ToString(), message!["contactId"].ToString());
             Assert.Equal("vip-expiry", message["template"].ToString());
+            Assert.Equal("scheduled", message["status"].ToString());
+            Assert.Equal("sms", message["channel"].ToString());
         }
 
         await second.StopAsync();

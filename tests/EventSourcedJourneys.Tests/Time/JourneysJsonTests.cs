@@ -9,19 +9,21 @@ public sealed class the_json_form_of_time
 {
     private static readonly JsonSerializerOptions Options = JourneysJson.Create();
 
-    private sealed record Sample(Instant At, Duration Wait, LocalDate Day, LocalTime Opens, DateTimeZone Zone, Channel Channel);
+    private sealed record Sample(Instant At, Duration Wait, LocalDate Day, LocalTime Opens, DateTimeZone Zone, Channel Channel,
+        DayOfWeek Weekday);
 
     [Fact]
     public void is_iso_8601_and_stable()
     {
         var sample = new Sample(Instant.FromUtc(2026, 12, 1, 9, 30), Duration.FromMinutes(90), new LocalDate(2027, 1, 1),
-            new LocalTime(9, 0), DateTimeZoneProviders.Tzdb["Europe/Paris"], Channel.WebPush);
+            new LocalTime(9, 0), DateTimeZoneProviders.Tzdb["Europe/Paris"], Channel.WebPush,
+            DayOfWeek.Tuesday);
 
         var json = JsonSerializer.Serialize(sample, Options);
 
         Assert.Equal(
             "{\"at\":\"2026-12-01T09:30:00Z\",\"wait\":\"PT1H30M\",\"day\":\"2027-01-01\",\"opens\":\"09:00:00\"," +
-            "\"zone\":\"Europe/Paris\",\"channel\":\"webpush\"}", json);
+            "\"zone\":\"Europe/Paris\",\"channel\":\"webpush\",\"weekday\":\"tuesday\"}", json);
         Assert.Equal(sample, JsonSerializer.Deserialize<Sample>(json, Options));
     }
 

@@ -130,6 +130,17 @@ public class when_checking
             Errors("segment s = event \"a\" since entry"));
 
     [Fact]
+    public void the_same_mistake_twice_is_reported_at_each_place() =>
+        Assert.Equal(
+            [
+                "1:23: `since entry` only has a meaning inside a trigger, and segment `s` is not one; use `in last …` or `ever`",
+                "2:23: `since entry` only has a meaning inside a trigger, and segment `t` is not one; use `in last …` or `ever`",
+                "3:13: `>` compares numbers or times, but true is a yes/no value",
+                "3:30: `>` compares numbers or times, but true is a yes/no value",
+            ],
+            Errors("segment s = event \"a\" since entry\nsegment t = event \"a\" since entry\nsegment u = true > 1 and 2 > true"));
+
+    [Fact]
     public void date_offsets_in_hours_are_reported() =>
         Assert.Equal(
             ["1:40: date offsets are whole days or weeks, such as 7d or 2w, not `12h`"],

@@ -30,7 +30,7 @@ static class ValueTypes
     {
         ValueType.Number => "a number",
         ValueType.Text => "a text",
-        ValueType.Flag => "true or false",
+        ValueType.Flag => "a yes/no value",
         ValueType.Time => "a time",
         _ => "a value",
     };

@@ -85,9 +85,15 @@ public sealed record DateSchedule(IReadOnlyList<string> TraitPath, IReadOnlyList
     {
         if (ReadDate(contact, zone) is not { } date)
             return [];
-        return OffsetDays
-            .Select(days => zone.AtLeniently(date.PlusDays(days) + At).ToInstant())
-            .Order()
-            .ToArray();
+        var occurrences = new List<Instant>(OffsetDays.Count);
+        foreach (var days in OffsetDays)
+        {
+            // A trait near the end of the calendar (9999-12-31) has no day 30 days later; skip that reminder.
+            if (date.Year is > 9990 or < -9990)
+                continue;
+            occurrences.Add(zone.AtLeniently(date.PlusDays(days) + At).ToInstant());
+        }
+        occurrences.Sort();
+        return occurrences;
     }
 }

@@ -10,8 +10,6 @@ sealed class DiagnosticBag
 
     public bool IsFull => _items.Count >= MaxDiagnostics;
 
-    public int Count => _items.Count;
-
     public void Add(string code, SourceSpan span, string message, IReadOnlyList<string>? expected = null)
     {
         if (IsFull)
@@ -20,12 +18,6 @@ sealed class DiagnosticBag
             return;
         }
         _items.Add(new Diagnostic(code, message, span.Line, span.Column, span.Start, span.Length, expected ?? []));
-    }
-
-    public void AddRange(IEnumerable<Diagnostic> diagnostics)
-    {
-        foreach (var d in diagnostics)
-            Add(d.Code, new SourceSpan(d.Start, d.Length, d.Line, d.Column), d.Message, d.Expected);
     }
 
     public IReadOnlyList<Diagnostic> ToList()

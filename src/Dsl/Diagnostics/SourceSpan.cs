@@ -4,7 +4,4 @@ namespace EventSourcedJourneys.Dsl.Diagnostics;
 public readonly record struct SourceSpan(int Start, int Length, int Line, int Column)
 {
     public static readonly SourceSpan DocumentStart = new(0, 0, 1, 1);
-
-    public SourceSpan Through(SourceSpan end) =>
-        end.Start + end.Length <= Start ? this : this with { Length = end.Start + end.Length - Start };
 }

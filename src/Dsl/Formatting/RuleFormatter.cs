@@ -17,6 +17,14 @@ public static class RuleFormatter
     const string Indent = "    ";
     static readonly LocalTimePattern TimePattern = LocalTimePattern.CreateWithInvariantCulture("HH:mm");
 
+    /// <summary>Formats rules text; when it does not parse, returns false with the diagnostics instead.</summary>
+    public static bool TryFormat(string text, out string formatted, out IReadOnlyList<Diagnostics.Diagnostic> diagnostics)
+    {
+        var ok = RuleParser.TryParse(text, out var document, out diagnostics);
+        formatted = ok ? Format(document) : "";
+        return ok;
+    }
+
     public static string Format(RuleDocument document) =>
         string.Join("\n\n", document.Rules.Select(Format)) + (document.Rules.Count > 0 ? "\n" : "");
 

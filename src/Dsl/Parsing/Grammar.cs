@@ -157,8 +157,8 @@ static class Grammar
     static readonly TokenListParser<DslToken, Literal> Literal =
         Number.Select(n => (Literal)new NumberLiteral(n))
             .Or(Text.Select(t => (Literal)new TextLiteral(t)))
-            .Or(Keyword(DslToken.True).Value((Literal)new BoolLiteral(true)))
-            .Or(Keyword(DslToken.False).Value((Literal)new BoolLiteral(false)))
+            .Or(Keyword(DslToken.True).Select(_ => (Literal)new BoolLiteral(true)))
+            .Or(Keyword(DslToken.False).Select(_ => (Literal)new BoolLiteral(false)))
             .Or(Duration.Then(d => Keyword(DslToken.Ago).Value((Literal)new AgoLiteral(d))))
             .Marked();
 

@@ -48,6 +48,9 @@ public abstract class Value
         _ => Null,
     };
 
+    /// <summary>Reads a JSON object (traits, properties, context); anything else gives an empty object.</summary>
+    public static ObjectValue ObjectFromJson(JsonElement element) => FromJson(element) as ObjectValue ?? ObjectValue.Empty;
+
     public static Value ParseJson(string json)
     {
         using var document = JsonDocument.Parse(json);

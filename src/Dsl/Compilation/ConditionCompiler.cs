@@ -251,32 +251,67 @@ sealed class ConditionCompiler(Func<string, ConditionFunc> segmentLookup)
         var name = aggregate.Event.EventName;
         var filter = aggregate.Event.Where is { } where ? Compile(where) : null;
         var window = CompileWindow(aggregate.Window);
-        var of = aggregate.Of is { } path ? CompilePath(path) : null;
-        var function = aggregate.Function;
-
-        return (in EvaluationScope s) =>
+        switch (aggregate.Function)
         {
-            var events = EventsInWindow(in s, name, window);
-            long count = 0;
+            case AggregateFunction.Count when filter is null:
+                return (in EvaluationScope s) => Value.Of(EventsInWindow(in s, name, window).Length);
+            case AggregateFunction.Count:
+                return (in EvaluationScope s) =>
+                {
+                    var count = 0;
+                    foreach (var e in EventsInWindow(in s, name, window))
+                    {
+                        if (filter(s.WithEvent(e)))
+                            count++;
+                    }
+                    return Value.Of(count);
+                };
+            case AggregateFunction.First or AggregateFunction.Last:
+                var earliest = aggregate.Function == AggregateFunction.First;
+                return (in EvaluationScope s) =>
+                {
+                    var events = EventsInWindow(in s, name, window);
+                    for (var i = 0; i < events.Length; i++)
+                    {
+                        var e = events[earliest ? i : events.Length - 1 - i];
+                        if (filter is null || filter(s.WithEvent(e)))
+                            return Value.Of(e.Timestamp);
+                    }
+                    return null;
+                };
+            default:
+                return CompileNumericAggregate(aggregate.Function, name, filter, window, CompilePath(aggregate.Of!));
+        }
+    }
+
+    /// <summary>sum, min, max and avg over a numeric property of the counted events; events whose property
+    /// is missing or not a number are skipped.</summary>
+    static OperandFunc CompileNumericAggregate(AggregateFunction function, string name, ConditionFunc? filter, WindowStart window, OperandFunc of) =>
+        (in EvaluationScope s) =>
+        {
             decimal sum = 0, min = decimal.MaxValue, max = decimal.MinValue;
-            long numbers = 0;
-            Instant? first = null, last = null;
+            var numbers = 0;
             try
             {
-                foreach (var e in events)
+                foreach (var e in EventsInWindow(in s, name, window))
                 {
                     var scope = s.WithEvent(e);
                     if (filter is not null && !filter(in scope))
                         continue;
-                    count++;
-                    first ??= e.Timestamp;
-                    last = e.Timestamp;
-                    if (of is not null && of(in scope) is { } value && ValueSemantics.TryNumber(value, out var number))
+                    if (of(in scope) is not { } value || !ValueSemantics.TryNumber(value, out var number))
+                        continue;
+                    numbers++;
+                    switch (function)
                     {
-                        numbers++;
-                        sum += number;
-                        min = Math.Min(min, number);
-                        max = Math.Max(max, number);
+                        case AggregateFunction.Min:
+                            min = number < min ? number : min;
+                            break;
+                        case AggregateFunction.Max:
+                            max = number > max ? number : max;
+                            break;
+                        default:
+                            sum += number;
+                            break;
                     }
                 }
             }
@@ -287,16 +322,13 @@ sealed class ConditionCompiler(Func<string, ConditionFunc> segmentLookup)
             }
             return function switch
             {
-                AggregateFunction.Count => Value.Of(count),
                 AggregateFunction.Sum => Value.Of(sum),
-                AggregateFunction.Min => numbers > 0 ? Value.Of(min) : null,
-                AggregateFunction.Max => numbers > 0 ? Value.Of(max) : null,
-                AggregateFunction.Avg => numbers > 0 ? Value.Of(sum / numbers) : null,
-                AggregateFunction.First => first is { } f ? Value.Of(f) : null,
-                _ => last is { } l ? Value.Of(l) : null,
+                _ when numbers == 0 => null,
+                AggregateFunction.Min => Value.Of(min),
+                AggregateFunction.Max => Value.Of(max),
+                _ => Value.Of(sum / numbers),
             };
         };
-    }
 
     // ---- Windows ------------------------------------------------------------------------------------------
 

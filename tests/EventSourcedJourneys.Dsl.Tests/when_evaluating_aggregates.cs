@@ -44,6 +44,15 @@ public class when_evaluating_aggregates
         Assert.False(Holds(condition));
 
     [Fact]
+    public void events_given_out_of_order_are_put_in_time_order()
+    {
+        var contact = Contact(Event("app_opened", Days(1)), Event("app_opened", Days(40)), Event("app_opened", Days(10)));
+
+        Assert.True(Holds("first(event \"app_opened\" ever) < 39d ago and last(event \"app_opened\" ever) > 2d ago", contact));
+        Assert.Equal([Days(40), Days(10), Days(1)], contact.Events.Select(e => Now - e.Timestamp));
+    }
+
+    [Fact]
     public void events_stamped_after_now_are_not_counted() =>
         Assert.False(Holds("event \"order_completed\" in last 1d", Contact(Event("order_completed", Days(-1)))));
 }

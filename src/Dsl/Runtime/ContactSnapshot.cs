@@ -15,10 +15,32 @@ public sealed class ContactSnapshot
     {
         Traits = traits;
         LatestContext = latestContext;
-        Events = events.OrderBy(e => e.Timestamp).ToArray();
-        _eventsByName = Events
-            .GroupBy(e => e.Name, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        var ordered = events.ToArray();
+        if (!IsInTimeOrder(ordered))
+            ordered = ordered.OrderBy(e => e.Timestamp).ToArray();
+        Events = ordered;
+
+        var byName = new Dictionary<string, List<RecordedEvent>>(StringComparer.Ordinal);
+        foreach (var e in ordered)
+        {
+            if (!byName.TryGetValue(e.Name, out var list))
+                byName.Add(e.Name, list = []);
+            list.Add(e);
+        }
+        _eventsByName = new Dictionary<string, RecordedEvent[]>(byName.Count, StringComparer.Ordinal);
+        foreach (var (name, list) in byName)
+            _eventsByName.Add(name, list.ToArray());
+    }
+
+    /// <summary>Histories usually arrive oldest first; sorting them again would be wasted work.</summary>
+    static bool IsInTimeOrder(RecordedEvent[] events)
+    {
+        for (var i = 1; i < events.Length; i++)
+        {
+            if (events[i].Timestamp < events[i - 1].Timestamp)
+                return false;
+        }
+        return true;
     }
 
     public static ContactSnapshot Empty { get; } = new(ObjectValue.Empty, ObjectValue.Empty, []);

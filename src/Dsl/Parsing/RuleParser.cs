@@ -138,13 +138,21 @@ public static class RuleParser
             return null;
         }
 
+        ReportSyntaxError(result, chunk, next, text, bag);
+        return null;
+    }
+
+    /// <summary>Superpower's failure, in our words: its own message when a parser gave one, otherwise
+    /// "unexpected X, expected A, B or C" at the token where reading stopped (or the next rule's first word).</summary>
+    static void ReportSyntaxError(TokenListParserResult<DslToken, Rule> result, Token<DslToken>[] chunk, Token<DslToken>? next, string text, DiagnosticBag bag)
+    {
         var expected = result.Expectations ?? [];
         if (result.ErrorMessage is { } custom)
         {
-            var position = result.ErrorPosition.HasValue ? result.ErrorPosition : chunk[^1].Position;
+            var position = result.ErrorPosition.HasValue ? result.ErrorPosition : EndOf(chunk[^1]);
             var length = result.Remainder.IsAtEnd ? 0 : result.Remainder.ConsumeToken().Value.Span.Length;
             bag.Add(DiagnosticCodes.Syntax, new SourceSpan(position.Absolute, length, position.Line, position.Column), custom, expected);
-            return null;
+            return;
         }
 
         var (span, appearance) = result.Remainder.IsAtEnd
@@ -152,9 +160,8 @@ public static class RuleParser
                 ? (SpanOf(following), Appearance(following))
                 : (EndOf(text), "end of text")
             : (SpanOf(result.Remainder.ConsumeToken().Value), Appearance(result.Remainder.ConsumeToken().Value));
-        var text1 = expected.Length == 0 ? $"unexpected {appearance}" : $"unexpected {appearance}, expected {ListOf(expected)}";
-        bag.Add(DiagnosticCodes.Syntax, span, text1, expected);
-        return null;
+        var message = expected.Length == 0 ? $"unexpected {appearance}" : $"unexpected {appearance}, expected {ListOf(expected)}";
+        bag.Add(DiagnosticCodes.Syntax, span, message, expected);
     }
 
     static (string Code, string Text)? DescribeUnreadable(Token<DslToken> token)
@@ -202,6 +209,8 @@ public static class RuleParser
 
     static SourceSpan SpanOf(Token<DslToken> token) =>
         new(token.Position.Absolute, token.Span.Length, token.Position.Line, token.Position.Column);
+
+    static Position EndOf(Token<DslToken> token) => token.Span.Skip(token.Span.Length).Position;
 
     static SourceSpan EndOf(string text)
     {

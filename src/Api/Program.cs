@@ -1,5 +1,6 @@
 using EventSourcedJourneys.Api.Hosting;
 using EventSourcedJourneys.Api.Workspaces;
+using EventSourcedJourneys.Dispatch.Rules;
 using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Domain.Time;
@@ -27,6 +28,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddWolverineHttp();
 builder.Services.AddSingleton<WorkspaceRegistry>();
+builder.Services.AddSingleton<LiveRules>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddHostedService<DemoWorkspace>();
 

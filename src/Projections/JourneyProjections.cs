@@ -1,4 +1,5 @@
 using EventSourcedJourneys.Projections.Messages;
+using EventSourcedJourneys.Projections.Rules;
 using JasperFx.Events.Projections;
 using Marten;
 
@@ -10,6 +11,8 @@ public static class JourneyProjections
     public static StoreOptions AddJourneyProjections(this StoreOptions options)
     {
         options.Projections.Add<ScheduledMessageProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Snapshot<RuleState>(SnapshotLifecycle.Inline);
+        options.Projections.Add<LiveRuleSetProjection>(ProjectionLifecycle.Inline);
         return options;
     }
 }

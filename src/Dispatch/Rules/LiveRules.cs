@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using EventSourcedJourneys.Dsl;
+using EventSourcedJourneys.Dsl.Compilation;
+using EventSourcedJourneys.Projections.Rules;
+using Marten;
+
+namespace EventSourcedJourneys.Dispatch.Rules;
+
+/// <summary>A consistent, compiled snapshot of a workspace's published rules.</summary>
+public sealed record LiveRuleSnapshot(long Revision, CompiledDocument Document, IReadOnlyDictionary<string, LiveRule> Rules)
+{
+    public static readonly LiveRuleSnapshot Empty =
+        new(0, RuleCompiler.Compile("").Document!, new Dictionary<string, LiveRule>());
+}
+
+/// <summary>
+/// What the engine evaluates: the published rules of a workspace, compiled once per revision of its
+/// <see cref="LiveRuleSet"/>. Every call reads the set's document, so a rule published on any node takes effect
+/// here for the next event, without a restart.
+/// </summary>
+public sealed class LiveRules(IDocumentStore store)
+{
+    private readonly ConcurrentDictionary<string, LiveRuleSnapshot> _compiled = new(StringComparer.Ordinal);
+
+    public async Task<LiveRuleSnapshot> ForWorkspaceAsync(string workspace, CancellationToken cancellation = default)
+    {
+        await using var session = store.QuerySession(workspace);
+        var set = await session.LoadAsync<LiveRuleSet>(LiveRuleSet.DocumentId, cancellation);
+        if (set is null) return LiveRuleSnapshot.Empty;
+        if (_compiled.TryGetValue(workspace, out var cached) && cached.Revision == set.Revision) return cached;
+
+        var compiled = RuleCompiler.Compile(set.ActiveText());
+        // Publishing refuses any change that would leave the live set uncompilable, so this holds by construction.
+        var document = compiled.Document
+            ?? throw new InvalidOperationException(
+                $"The live rules of workspace '{workspace}' (revision {set.Revision}) do not compile: " +
+                string.Join("; ", compiled.Diagnostics));
+        var snapshot = new LiveRuleSnapshot(set.Revision, document, set.Rules);
+        _compiled[workspace] = snapshot;
+        return snapshot;
+    }
+}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EventSourcedJourneys.Dsl.Parsing;
 
 namespace EventSourcedJourneys.Dsl.Tests;
@@ -67,10 +66,10 @@ public class when_parsing_bad_input
         for (var i = 0; i < chars.Length; i++)
             chars[i] = (char)random.Next(0, 0x3000);
 
-        var watch = Stopwatch.StartNew();
-        var errors = Errors(new string(chars));
+        IReadOnlyList<string> errors = [];
+        var cpu = ThreadCpuTime.Measure(() => errors = Errors(new string(chars)));
 
-        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        Assert.InRange(cpu, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         Assert.InRange(errors.Count, 1, 101);
     }
 }

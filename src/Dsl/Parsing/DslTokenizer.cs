@@ -127,7 +127,7 @@ static class DslTokenizer
             var start = _index;
             while (Has() && IsWordPart(Peek()))
                 Advance();
-            return Keywords.ByText.GetValueOrDefault(text.AsSpan(start, _index - start).ToString(), DslToken.Identifier);
+            return Keywords.Classify(text.AsSpan(start, _index - start));
         }
 
         DslToken ScanNumeric()

@@ -207,10 +207,11 @@ static class Grammar
             select (Operand)new Aggregate(function, path, pattern, window))
         .Marked();
 
+    // Paths first: they are by far the most common operand, and the name below hides the order anyway.
     static readonly TokenListParser<DslToken, Operand> Operand =
-        Aggregate
-            .Or(Path.Select(p => (Operand)p))
+        Path.Select(p => (Operand)p)
             .Or(Literal.Select(l => (Operand)l))
+            .Or(Aggregate)
             .Named("a value (a path such as traits.age, a number, a quoted text or an aggregate such as count(…))");
 
     // ---- Conditions ---------------------------------------------------------------------------------------

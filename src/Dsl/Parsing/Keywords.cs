@@ -13,6 +13,12 @@ static class Keywords
         .Where(k => k.Attribute is { Category: "keyword" })
         .ToFrozenDictionary(k => k.Attribute!.Example!, k => k.Kind, StringComparer.Ordinal);
 
+    static readonly FrozenDictionary<string, DslToken>.AlternateLookup<ReadOnlySpan<char>> BySpan =
+        ByText.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The keyword spelled by <paramref name="word"/>, or <see cref="DslToken.Identifier"/>.</summary>
+    public static DslToken Classify(ReadOnlySpan<char> word) => BySpan.TryGetValue(word, out var kind) ? kind : DslToken.Identifier;
+
     public static bool IsKeyword(DslToken kind) => kind >= DslToken.Segment;
 
     public static bool IsReserved(string word) => ByText.ContainsKey(word);

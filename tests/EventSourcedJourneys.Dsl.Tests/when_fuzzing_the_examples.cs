@@ -52,6 +52,30 @@ public class when_fuzzing_the_examples
         Assert.InRange(slowest, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public void random_word_sequences_never_throw_and_every_diagnostic_points_inside_the_text(int seed)
+    {
+        var random = new Random(seed);
+        string[] starts = ["segment s =", "trigger t", "policy", "funnel f ="];
+        for (var i = 0; i < 1_000; i++)
+        {
+            var words = Enumerable.Range(0, random.Next(1, 40)).Select(_ => Vocabulary[random.Next(Vocabulary.Length)]);
+            var text = starts[random.Next(starts.Length)] + " " + string.Join(" ", words);
+
+            var result = RuleCompiler.Compile(text);
+
+            foreach (var diagnostic in result.Diagnostics)
+            {
+                Assert.NotEqual(DiagnosticCodes.InternalError, diagnostic.Code);
+                AssertPointsInside(text, diagnostic);
+            }
+            if (result.Document is { } document)
+                EvaluateEverything(document);
+        }
+    }
+
     static string Mutate(string text, Random random)
     {
         var builder = new StringBuilder(text);

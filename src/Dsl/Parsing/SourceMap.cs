@@ -10,8 +10,6 @@ public sealed class SourceMap
 {
     readonly Dictionary<object, SourceSpan> _spans = new(ReferenceEqualityComparer.Instance);
 
-    public static SourceMap Empty { get; } = new();
-
     internal void Record(object node, SourceSpan span) => _spans.TryAdd(node, span);
 
     public SourceSpan? Find(object node) => _spans.TryGetValue(node, out var span) ? span : null;

@@ -52,6 +52,15 @@ public class when_evaluating_aggregates
         Assert.Equal([Days(40), Days(10), Days(1)], contact.Events.Select(e => Now - e.Timestamp));
     }
 
+    [Theory]
+    [InlineData("\"abc\"", true)]
+    [InlineData("\"5\"", false)]
+    [InlineData("5", false)]
+    [InlineData("true", true)]
+    [InlineData("null", false)]
+    public void a_present_value_of_another_kind_is_unequal_to_a_number(string json, bool unequal) =>
+        Assert.Equal(unequal, Holds("traits.plan != 5", new ContactSnapshot(Value.ObjectFromJson(System.Text.Json.JsonDocument.Parse($"{{\"plan\": {json}}}").RootElement), ObjectValue.Empty, [])));
+
     [Fact]
     public void events_stamped_after_now_are_not_counted() =>
         Assert.False(Holds("event \"order_completed\" in last 1d", Contact(Event("order_completed", Days(-1)))));

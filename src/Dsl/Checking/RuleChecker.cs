@@ -281,25 +281,25 @@ public static class RuleChecker
                     break;
                 case InList list:
                     CheckOperand(list.Subject, scope);
-                    var subjectType = ValueTypes.Of(list.Subject);
+                    var subjectType = OperandTypes.Of(list.Subject);
                     foreach (var item in list.Items)
                     {
-                        var itemType = ValueTypes.Of(item);
-                        if (subjectType != ValueType.Unknown && itemType != subjectType)
+                        var itemType = OperandTypes.Of(item);
+                        if (subjectType != OperandType.Unknown && itemType != subjectType)
                             Report(DiagnosticCodes.TypeMismatch, item,
-                                $"`{RuleFormatter.Format(list.Subject)}` is {ValueTypes.Describe(subjectType)}, so it can never equal {RuleFormatter.Format(item)}, which is {ValueTypes.Describe(itemType)}");
+                                $"`{RuleFormatter.Format(list.Subject)}` is {OperandTypes.Describe(subjectType)}, so it can never equal {RuleFormatter.Format(item)}, which is {OperandTypes.Describe(itemType)}");
                     }
                     break;
                 case TextTest test:
                     CheckOperand(test.Subject, scope);
                     CheckOperand(test.Value, scope);
                     var verb = test.Operator == TextOperator.Contains ? "`contains`" : "`starts with`";
-                    if (ValueTypes.Of(test.Subject) is ValueType.Number or ValueType.Time or ValueType.Flag)
+                    if (OperandTypes.Of(test.Subject) is OperandType.Number or OperandType.Time or OperandType.Flag)
                         Report(DiagnosticCodes.TypeMismatch, test.Subject,
-                            $"{verb} looks inside texts and lists, but `{RuleFormatter.Format(test.Subject)}` is {ValueTypes.Describe(ValueTypes.Of(test.Subject))}");
-                    else if (test.Operator == TextOperator.StartsWith && ValueTypes.Of(test.Value) is not (ValueType.Text or ValueType.Unknown))
+                            $"{verb} looks inside texts and lists, but `{RuleFormatter.Format(test.Subject)}` is {OperandTypes.Describe(OperandTypes.Of(test.Subject))}");
+                    else if (test.Operator == TextOperator.StartsWith && OperandTypes.Of(test.Value) is not (OperandType.Text or OperandType.Unknown))
                         Report(DiagnosticCodes.TypeMismatch, test.Value,
-                            $"`starts with` needs a text, but {RuleFormatter.Format(test.Value)} is {ValueTypes.Describe(ValueTypes.Of(test.Value))}");
+                            $"`starts with` needs a text, but {RuleFormatter.Format(test.Value)} is {OperandTypes.Describe(OperandTypes.Of(test.Value))}");
                     break;
                 case Exists exists:
                     CheckOperand(exists.Path, scope);
@@ -359,10 +359,10 @@ public static class RuleChecker
         {
             if (op is ComparisonOperator.Equal or ComparisonOperator.NotEqual)
             {
-                var (l, r) = (ValueTypes.Of(left), ValueTypes.Of(right));
-                if (l != ValueType.Unknown && r != ValueType.Unknown && l != r)
+                var (l, r) = (OperandTypes.Of(left), OperandTypes.Of(right));
+                if (l != OperandType.Unknown && r != OperandType.Unknown && l != r)
                     Report(DiagnosticCodes.TypeMismatch, node,
-                        $"`{RuleFormatter.Format(left)}` is {ValueTypes.Describe(l)} and {RuleFormatter.Format(right)} is {ValueTypes.Describe(r)}, so they are never equal");
+                        $"`{RuleFormatter.Format(left)}` is {OperandTypes.Describe(l)} and {RuleFormatter.Format(right)} is {OperandTypes.Describe(r)}, so they are never equal");
                 return;
             }
             CheckOrdered($"`{RuleFormatter.Format(op)}`", left, right);
@@ -371,22 +371,22 @@ public static class RuleChecker
         /// <summary>Ordering works on numbers and on times, never across them.</summary>
         void CheckOrdered(string what, params Operand[] operands)
         {
-            ValueType? known = null;
+            OperandType? known = null;
             foreach (var operand in operands)
             {
-                var type = ValueTypes.Of(operand);
-                if (type is ValueType.Text or ValueType.Flag)
+                var type = OperandTypes.Of(operand);
+                if (type is OperandType.Text or OperandType.Flag)
                 {
                     Report(DiagnosticCodes.TypeMismatch, operand,
-                        $"{what} compares numbers or times, but {RuleFormatter.Format(operand)} is {ValueTypes.Describe(type)}");
+                        $"{what} compares numbers or times, but {RuleFormatter.Format(operand)} is {OperandTypes.Describe(type)}");
                     return;
                 }
-                if (type == ValueType.Unknown)
+                if (type == OperandType.Unknown)
                     continue;
                 if (known is { } other && other != type)
                 {
                     Report(DiagnosticCodes.TypeMismatch, operand,
-                        $"{what} cannot compare {ValueTypes.Describe(other)} with {RuleFormatter.Format(operand)}, which is {ValueTypes.Describe(type)}");
+                        $"{what} cannot compare {OperandTypes.Describe(other)} with {RuleFormatter.Format(operand)}, which is {OperandTypes.Describe(type)}");
                     return;
                 }
                 known = type;

@@ -70,12 +70,13 @@ sealed class ConditionCompiler(Func<string, ConditionFunc> segmentLookup)
         if (comparison.Right is NumberLiteral { Value: var number })
         {
             // The common "path against a number" case skips the general value comparison.
+            var numberValue = Value.Of(number);
             return (in EvaluationScope s) =>
             {
                 var value = left(in s);
-                if (value is NumberValue n)
-                    return ValueSemantics.Holds(n.Number.CompareTo(number), op);
-                return value is TextValue && ValueSemantics.TryNumber(value, out var parsed) && ValueSemantics.Holds(parsed.CompareTo(number), op);
+                return value is NumberValue n
+                    ? ValueSemantics.Holds(n.Number.CompareTo(number), op)
+                    : ValueSemantics.Compare(value, numberValue, op);
             };
         }
         if (comparison.Right is TextLiteral { Value: var text } && op is ComparisonOperator.Equal or ComparisonOperator.NotEqual)

@@ -9,18 +9,111 @@ public interface IMessageEvent
     Guid MessageId { get; }
 }
 
-/// <summary>A message was scheduled for a contact, to become due at <paramref name="DueAt"/>.</summary>
+/// <summary>The rule version a decision ran under: enough for an auditor to find its exact text.</summary>
+public sealed record RuleVersionRef(string Name, int Version, string ContentHash);
+
+/// <summary>An event of the contact as the engine saw it: its identity in the store and its event time.</summary>
+public sealed record EventRef(Guid EventId, long Sequence, string Name, Instant OccurredAt);
+
+/// <summary>
+/// An ingested event started a published trigger for this contact. <paramref name="Facts"/> are the values the
+/// decision rested on (the triggering event's properties, the window, the counts), for audits.
+/// </summary>
+public sealed record TriggerMatched(
+    Guid ContactId,
+    Guid MessageId,
+    RuleVersionRef Rule,
+    EventRef TriggeringEvent,
+    Instant MatchedAt,
+    IReadOnlyDictionary<string, string> Facts) : IMessageEvent;
+
+/// <summary>A message was scheduled for a contact, to become due at <paramref name="DueAt"/>.
+/// <paramref name="Rule"/> is null for a message scheduled through the API rather than by a trigger.</summary>
 public sealed record MessageScheduled(
     Guid ContactId,
     Guid MessageId,
     Channel Channel,
     string Template,
     Instant ScheduledAt,
-    Instant DueAt) : IMessageEvent;
+    Instant DueAt,
+    RuleVersionRef? Rule = null,
+    bool Transactional = false,
+    Instant? EntryAt = null) : IMessageEvent;
 
-/// <summary>The durable wait of a scheduled message ended; the delivery checks run from here.</summary>
+/// <summary>The durable wait of a message ended (for messages scheduled through the API, which no rule checks).</summary>
 public sealed record MessageBecameDue(
     Guid ContactId,
     Guid MessageId,
     Instant DueAt,
     Instant BecameDueAt) : IMessageEvent;
+
+/// <summary>Outside its send window: held to the next opening in the zone that applies.</summary>
+public sealed record MessageRescheduled(
+    Guid ContactId,
+    Guid MessageId,
+    Instant From,
+    Instant To,
+    string Window,
+    string Zone,
+    Instant DecidedAt) : IMessageEvent;
+
+/// <summary>An exception event (<c>cancel if</c>) happened between the trigger and the send.</summary>
+public sealed record MessageCancelled(
+    Guid ContactId,
+    Guid MessageId,
+    EventRef CancellingEvent,
+    Instant DecidedAt) : IMessageEvent;
+
+public enum SuppressionReason
+{
+    /// <summary>The contact was not in the trigger's audience when the message was about to go out.</summary>
+    Audience,
+
+    /// <summary>A workspace frequency cap (<c>policy frequency cap</c>) was reached.</summary>
+    FrequencyCap,
+
+    /// <summary>The trigger's own <c>at most N per window</c> was reached.</summary>
+    ReEligibility,
+
+    /// <summary>The contact unsubscribed from the channel.</summary>
+    Consent,
+
+    /// <summary>The contact has no address on the channel (no email, phone or push token).</summary>
+    MissingAddress,
+
+    /// <summary>The trigger was paused or archived before the message went out.</summary>
+    RuleNotLive,
+
+    /// <summary>The message's template could not be rendered.</summary>
+    Rendering,
+}
+
+/// <summary>The message will not go out; <paramref name="Detail"/> says why in plain words, <paramref name="Facts"/> with values.</summary>
+public sealed record MessageSuppressed(
+    Guid ContactId,
+    Guid MessageId,
+    SuppressionReason Reason,
+    string Detail,
+    IReadOnlyDictionary<string, string> Facts,
+    Instant DecidedAt) : IMessageEvent;
+
+/// <summary>The channel's provider accepted the message.</summary>
+public sealed record MessageSent(
+    Guid ContactId,
+    Guid MessageId,
+    Channel Channel,
+    string ProviderMessageId,
+    int Attempt,
+    Instant SentAt,
+    string? Rule = null,
+    bool Transactional = false) : IMessageEvent;
+
+/// <summary>A delivery attempt failed; <paramref name="Permanent"/> failures are not retried.</summary>
+public sealed record MessageFailed(
+    Guid ContactId,
+    Guid MessageId,
+    Channel Channel,
+    string Reason,
+    int Attempt,
+    bool Permanent,
+    Instant FailedAt) : IMessageEvent;

@@ -1,0 +1,106 @@
+using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Dsl.Ast;
+using EventSourcedJourneys.Dsl.Compilation;
+using EventSourcedJourneys.Dsl.Runtime;
+using NodaTime;
+using Channel = EventSourcedJourneys.Domain.Messages.Channel;
+using static EventSourcedJourneys.Domain.Delivery.TriggerDecisions;
+
+namespace EventSourcedJourneys.Domain.Delivery;
+
+/// <summary>The outcome of a message's due time: a recorded decision not to send (yet), or clearance to send.</summary>
+public abstract record DueOutcome;
+
+/// <summary>Cancelled, suppressed or rescheduled: the events say which and why.</summary>
+public sealed record NotSentNow(IReadOnlyList<IMessageEvent> Events) : DueOutcome
+{
+    public MessageRescheduled? Rescheduled => Events.OfType<MessageRescheduled>().FirstOrDefault();
+}
+
+/// <summary>Every check passed: send to <paramref name="Address"/>.</summary>
+public sealed record ClearedToSend(Channel Channel, string Address) : DueOutcome;
+
+/// <summary>
+/// What happens when a message's wait is over, in the order docs/semantics.md states: exception events, audience,
+/// send window, frequency caps, address and consent. Pure and deterministic.
+/// </summary>
+public static class DueDecisions
+{
+    public static DueOutcome OnDue(
+        PendingMessage pending,
+        CompiledTrigger? trigger,
+        WorkspacePolicies policies,
+        ContactSnapshot contact,
+        IReadOnlyList<ContactEvent> events,
+        DeliveryHistory history,
+        ContactReachability reach,
+        DateTimeZone contactZone,
+        DateTimeZone workspaceZone,
+        Instant now)
+    {
+        var message = pending.Scheduled;
+        var entry = pending.EntryAt;
+        NotSentNow Suppress(SuppressionReason reason, string detail, Dictionary<string, string>? facts = null) =>
+            new([new MessageSuppressed(message.ContactId, message.MessageId, reason, detail, facts ?? [], now)]);
+
+        if (message.Rule is { } rule)
+        {
+            if (trigger is null)
+                return Suppress(SuppressionReason.RuleNotLive, $"Trigger '{rule.Name}' was paused or archived before the message went out.");
+
+            // Any exception event between the triggering event and now cancels; the earliest one is named.
+            var cancelling = events
+                .Where(e => e.Event.Timestamp > entry && e.Event.Timestamp <= now && trigger.IsCancelledBy(e.Event, contact, now, entry))
+                .OrderBy(e => e.Event.Timestamp).ThenBy(e => e.Ref.Sequence)
+                .FirstOrDefault();
+            if (cancelling is not null)
+                return new NotSentNow([new MessageCancelled(message.ContactId, message.MessageId, cancelling.Ref, now)]);
+
+            if (trigger.Audience is { } audience && !audience.Includes(contact, now, entry))
+                return Suppress(SuppressionReason.Audience,
+                    $"The contact was not in the audience of '{rule.Name}' ({string.Join(", ", audience.Segments.Select(s => $"segment {s}"))}) at {now}.",
+                    new() { ["segments"] = string.Join(",", audience.Segments) });
+        }
+
+        var window = trigger?.SendWindow ?? (message.Transactional ? null : policies.DefaultSendWindow);
+        if (window is not null)
+        {
+            var zone = window.Zone == ZoneReference.Local ? contactZone : workspaceZone;
+            var opening = window.NextOpening(now, zone);
+            if (opening > now)
+            {
+                return new NotSentNow([new MessageRescheduled(message.ContactId, message.MessageId, now, opening,
+                    $"{window.Start:HH:mm}-{window.End:HH:mm}", zone.Id, now)]);
+            }
+        }
+
+        if (!message.Transactional)
+        {
+            foreach (var cap in policies.FrequencyCaps)
+            {
+                var since = now - cap.Per;
+                var received = history.Received.Count(m => !m.Transactional && m.SentAt > since);
+                if (received >= cap.Count)
+                    return Suppress(SuppressionReason.FrequencyCap,
+                        $"The workspace allows at most {cap.Count} marketing messages per {Describe(cap.Per)}; the contact received {received} since {since}.",
+                        new() { ["cap"] = $"{cap.Count} per {Describe(cap.Per)}", ["received"] = Count(received), ["since"] = since.ToString() });
+            }
+        }
+
+        var address = AddressOf(message.Channel, reach, message.ContactId);
+        if (address is null)
+            return Suppress(SuppressionReason.MissingAddress, $"The contact has no {message.Channel.Name()} address.");
+        if (reach.Unsubscribed.Contains(message.Channel))
+            return Suppress(SuppressionReason.Consent, $"The contact unsubscribed from {message.Channel.Name()}.");
+
+        return new ClearedToSend(message.Channel, address);
+    }
+
+    // In-app messages go to the contact's own inbox; webhooks to the workspace's endpoint.
+    private static string? AddressOf(Channel channel, ContactReachability reach, Guid contactId) => channel switch
+    {
+        Channel.InApp => contactId.ToString(),
+        Channel.Webhook => reach.Addresses.GetValueOrDefault(channel) ?? "workspace-webhook",
+        _ => reach.Addresses.GetValueOrDefault(channel),
+    };
+}

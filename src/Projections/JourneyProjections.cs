@@ -11,6 +11,7 @@ public static class JourneyProjections
     public static StoreOptions AddJourneyProjections(this StoreOptions options)
     {
         options.Projections.Add<ScheduledMessageProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<ContactDeliveryLogProjection>(ProjectionLifecycle.Inline);
         options.Projections.Snapshot<RuleState>(SnapshotLifecycle.Inline);
         options.Projections.Add<LiveRuleSetProjection>(ProjectionLifecycle.Inline);
         return options;

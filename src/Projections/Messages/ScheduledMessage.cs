@@ -8,6 +8,11 @@ public enum ScheduledMessageStatus
 {
     Scheduled,
     Due,
+    Rescheduled,
+    Cancelled,
+    Suppressed,
+    Sent,
+    Failed,
 }
 
 /// <summary>One message and where it stands, as an analyst or support engineer reads it.</summary>
@@ -19,7 +24,14 @@ public sealed record ScheduledMessage(
     ScheduledMessageStatus Status,
     Instant ScheduledAt,
     Instant DueAt,
-    Instant? BecameDueAt);
+    Instant? BecameDueAt,
+    string? Rule = null,
+    int? RuleVersion = null,
+    bool Transactional = false,
+    string? Reason = null,
+    string? ProviderMessageId = null,
+    int Attempts = 0,
+    Instant? UpdatedAt = null);
 
 public sealed partial class ScheduledMessageProjection : MultiStreamProjection<ScheduledMessage, Guid>
 {
@@ -29,8 +41,30 @@ public sealed partial class ScheduledMessageProjection : MultiStreamProjection<S
     }
 
     public static ScheduledMessage Create(MessageScheduled e) =>
-        new(e.MessageId, e.ContactId, e.Channel, e.Template, ScheduledMessageStatus.Scheduled, e.ScheduledAt, e.DueAt, null);
+        new(e.MessageId, e.ContactId, e.Channel, e.Template, ScheduledMessageStatus.Scheduled, e.ScheduledAt, e.DueAt, null,
+            e.Rule?.Name, e.Rule?.Version, e.Transactional, UpdatedAt: e.ScheduledAt);
 
     public static ScheduledMessage Apply(MessageBecameDue e, ScheduledMessage message) =>
-        message with { Status = ScheduledMessageStatus.Due, BecameDueAt = e.BecameDueAt };
+        message with { Status = ScheduledMessageStatus.Due, BecameDueAt = e.BecameDueAt, UpdatedAt = e.BecameDueAt };
+
+    public static ScheduledMessage Apply(MessageRescheduled e, ScheduledMessage message) =>
+        message with { Status = ScheduledMessageStatus.Rescheduled, DueAt = e.To, Reason = $"outside the send window {e.Window} ({e.Zone})", UpdatedAt = e.DecidedAt };
+
+    public static ScheduledMessage Apply(MessageCancelled e, ScheduledMessage message) =>
+        message with { Status = ScheduledMessageStatus.Cancelled, Reason = $"cancelled by '{e.CancellingEvent.Name}' at {e.CancellingEvent.OccurredAt}", UpdatedAt = e.DecidedAt };
+
+    public static ScheduledMessage Apply(MessageSuppressed e, ScheduledMessage message) =>
+        message with { Status = ScheduledMessageStatus.Suppressed, Reason = e.Detail, UpdatedAt = e.DecidedAt };
+
+    public static ScheduledMessage Apply(MessageSent e, ScheduledMessage message) =>
+        message with { Status = ScheduledMessageStatus.Sent, ProviderMessageId = e.ProviderMessageId, Attempts = e.Attempt, UpdatedAt = e.SentAt };
+
+    public static ScheduledMessage Apply(MessageFailed e, ScheduledMessage message) =>
+        message with
+        {
+            Status = e.Permanent ? ScheduledMessageStatus.Failed : message.Status,
+            Reason = e.Reason,
+            Attempts = e.Attempt,
+            UpdatedAt = e.FailedAt,
+        };
 }

@@ -1,0 +1,37 @@
+using EventSourcedJourneys.Domain.Delivery;
+using EventSourcedJourneys.Domain.Messages;
+using Marten.Events.Aggregation;
+
+namespace EventSourcedJourneys.Projections.Messages;
+
+/// <summary>
+/// Per contact: the messages received and the triggers entered — what frequency caps, re-eligibility and
+/// same-second de-duplication count. Kept in the same transaction as the decisions that change it.
+/// </summary>
+public sealed record ContactDeliveryLog(Guid Id, IReadOnlyList<ReceivedMessage> Received, IReadOnlyList<TriggerEntry> Entries)
+{
+    private static readonly int Keep = 500;
+
+    public DeliveryHistory History => new(Received, Entries);
+
+    internal ContactDeliveryLog WithReceived(ReceivedMessage message) =>
+        this with { Received = [.. Received.TakeLast(Keep - 1), message] };
+
+    internal ContactDeliveryLog WithEntry(TriggerEntry entry) =>
+        this with { Entries = [.. Entries.TakeLast(Keep - 1), entry] };
+}
+
+public sealed partial class ContactDeliveryLogProjection : SingleStreamProjection<ContactDeliveryLog, Guid>
+{
+    public static ContactDeliveryLog Create(TriggerMatched e) =>
+        new(e.ContactId, [], [new TriggerEntry(e.Rule.Name, e.TriggeringEvent.OccurredAt)]);
+
+    public static ContactDeliveryLog Create(MessageSent e) =>
+        new(e.ContactId, [new ReceivedMessage(e.MessageId, e.Rule, e.Transactional, e.SentAt)], []);
+
+    public static ContactDeliveryLog Apply(TriggerMatched e, ContactDeliveryLog log) =>
+        log.WithEntry(new TriggerEntry(e.Rule.Name, e.TriggeringEvent.OccurredAt));
+
+    public static ContactDeliveryLog Apply(MessageSent e, ContactDeliveryLog log) =>
+        log.WithReceived(new ReceivedMessage(e.MessageId, e.Rule, e.Transactional, e.SentAt));
+}

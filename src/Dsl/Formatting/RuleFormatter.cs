@@ -11,6 +11,7 @@ namespace EventSourcedJourneys.Dsl.Formatting;
 /// Prints syntax in the one canonical layout: a rule's first line flush left, each further line indented
 /// four spaces, the top-level <c>and</c>/<c>or</c> of a segment one per line, parentheses only where the
 /// structure needs them, and one blank line between rules. Parsing the output gives back an equal tree.
+/// Comments are not part of the tree, so formatting drops them.
 /// </summary>
 public static class RuleFormatter
 {

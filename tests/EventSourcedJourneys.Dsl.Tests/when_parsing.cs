@@ -123,7 +123,7 @@ public class when_parsing
     [Fact]
     public void a_missing_window_after_an_event_condition_is_reported() =>
         Assert.Equal(
-            "1:32: unexpected keyword `and`, expected a window (`in last 30d`, `ever` or `since entry`)",
+            "1:32: unexpected keyword `and`, expected `where` or a window (`in last 30d`, `ever` or `since entry`)",
             SingleError("segment s = event \"app_opened\" and traits.x = 1"));
 
     [Fact]

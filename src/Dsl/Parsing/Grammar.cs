@@ -166,8 +166,18 @@ static class Grammar
         Keyword(DslToken.In).IgnoreThen(Keyword(DslToken.Last)).IgnoreThen(Duration).Select(Ast.Window.InLast)
             .Or(Keyword(DslToken.Ever).Select(_ => new Window(WindowKind.Ever, null)))
             .Or(Keyword(DslToken.Since).IgnoreThen(Keyword(DslToken.Entry)).Select(_ => new Window(WindowKind.SinceEntry, null)))
-            .Named("a window (`in last 30d`, `ever` or `since entry`)")
+            .Named(WindowExamples)
             .Marked();
+
+    const string WindowExamples = "a window (`in last 30d`, `ever` or `since entry`)";
+
+    static readonly TokenListParser<DslToken, Window> WindowOrWhere = Window.Named($"`where` or {WindowExamples}");
+
+    static readonly TokenListParser<DslToken, Window> WindowOrMoreConditions = Window.Named($"`and`, `or` or {WindowExamples}");
+
+    /// <summary>The window after an event pattern; a failure names what else could have come there.</summary>
+    static TokenListParser<DslToken, Window> WindowAfter(EventPattern pattern) =>
+        pattern.Where is null ? WindowOrWhere : WindowOrMoreConditions;
 
     static readonly TokenListParser<DslToken, Condition> WhereClause =
         Keyword(DslToken.Where).IgnoreThen(Nested(() => Condition!));
@@ -194,7 +204,7 @@ static class Grammar
         (from function in CountingFunction
          from _ in Keyword(DslToken.LParen)
          from pattern in EventPattern
-         from window in Window
+         from window in WindowAfter(pattern)
          from __ in Keyword(DslToken.RParen)
          select (Operand)new Aggregate(function, null, pattern, window))
         .Or(from function in ValueFunction
@@ -202,7 +212,7 @@ static class Grammar
             from path in Path
             from __ in Keyword(DslToken.Of)
             from pattern in EventPattern
-            from window in Window
+            from window in WindowAfter(pattern)
             from ___ in Keyword(DslToken.RParen)
             select (Operand)new Aggregate(function, path, pattern, window))
         .Marked();
@@ -265,7 +275,7 @@ static class Grammar
         Keyword(DslToken.LParen).IgnoreThen(Nested(() => Condition!)).Then(c => Keyword(DslToken.RParen).Value(c))
             .Or(Keyword(DslToken.Segment).IgnoreThen(Name.Named("a segment name")).Select(n => (Condition)new SegmentReference(n)))
             .Or(from pattern in EventPattern
-                from window in Window
+                from window in WindowAfter(pattern)
                 select (Condition)new EventOccurred(pattern, window))
             .Or(Comparison)
             .Marked();

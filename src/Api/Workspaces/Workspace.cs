@@ -6,7 +6,9 @@ namespace EventSourcedJourneys.Api.Workspaces;
 /// A brand sharing this deployment. Its id is the Marten tenant id of every stream, document, scheduled message
 /// and report that belongs to it. The registry of workspaces and keys is the one thing that is not per workspace.
 /// </summary>
-public sealed record Workspace(string Id, string Name, Instant CreatedAt);
+/// <param name="TimeZone">TZDB id of the workspace's own clock: campaign dates (<c>active from … to</c>),
+/// <c>workspace</c> send windows, and the zone of contacts whose profile names none.</param>
+public sealed record Workspace(string Id, string Name, Instant CreatedAt, string TimeZone = "UTC");
 
 public enum ApiKeyKind
 {

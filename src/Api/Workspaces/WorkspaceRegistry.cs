@@ -41,6 +41,26 @@ public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock
         return await session.Query<Workspace>().AnyAsync(cancellation);
     }
 
+    public async Task<Workspace?> FindAsync(string id, CancellationToken cancellation = default)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<Workspace>(id, cancellation);
+    }
+
+    /// <summary>The workspace's time zone; UTC when it names none that this machine knows.</summary>
+    public async Task<DateTimeZone> TimeZoneOfAsync(string id, CancellationToken cancellation = default) =>
+        await FindAsync(id, cancellation) is { } workspace && DateTimeZoneProviders.Tzdb.GetZoneOrNull(workspace.TimeZone) is { } zone
+            ? zone
+            : DateTimeZone.Utc;
+
+    public async Task<Workspace> UpdateAsync(Workspace workspace, CancellationToken cancellation = default)
+    {
+        await using var session = store.LightweightSession();
+        session.Update(workspace);
+        await session.SaveChangesAsync(cancellation);
+        return workspace;
+    }
+
     public async Task<ApiKey?> FindKeyAsync(string key, CancellationToken cancellation = default)
     {
         var hash = Hash(key);

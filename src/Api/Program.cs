@@ -1,5 +1,6 @@
 using EventSourcedJourneys.Api.Hosting;
 using EventSourcedJourneys.Api.Workspaces;
+using EventSourcedJourneys.Dispatch.Engine;
 using EventSourcedJourneys.Dispatch.Rules;
 using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Domain.Messages;
@@ -29,6 +30,9 @@ builder.Services.AddOpenApi();
 builder.Services.AddWolverineHttp();
 builder.Services.AddSingleton<WorkspaceRegistry>();
 builder.Services.AddSingleton<LiveRules>();
+builder.Services.AddSingleton<IWorkspaceTimeZones>(services => services.GetRequiredService<WorkspaceRegistry>());
+builder.Services.AddSingleton<IContactFacts, StreamContactFacts>();
+builder.Services.AddSingleton<TriggerEngine>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddHostedService<DemoWorkspace>();
 
@@ -53,7 +57,11 @@ builder.Services.AddMarten(services =>
     .ApplyAllDatabaseChangesOnStartup()
     .IntegrateWithWolverine()
     .AddAsyncDaemon(DaemonMode.HotCold)
-    .PublishEventsToWolverine("Reactions", relay => relay.PublishEvent<MessageScheduled>());
+    .PublishEventsToWolverine("Reactions", relay =>
+    {
+        relay.PublishEvent<MessageScheduled>();
+        relay.PublishEvent<MessageRescheduled>();
+    });
 
 builder.Host.UseWolverine(opts =>
 {

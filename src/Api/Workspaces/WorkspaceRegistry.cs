@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using EventSourcedJourneys.Dispatch.Engine;
 using Marten;
 using NodaTime;
 
 namespace EventSourcedJourneys.Api.Workspaces;
 
 /// <summary>Creates workspaces with their keys, and finds the workspace a key belongs to.</summary>
-public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock)
+public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock) : IWorkspaceTimeZones
 {
     private static readonly Duration CacheFor = Duration.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (ApiKey? Key, Instant Until)> _cache = new();
@@ -52,6 +53,9 @@ public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock
         await FindAsync(id, cancellation) is { } workspace && DateTimeZoneProviders.Tzdb.GetZoneOrNull(workspace.TimeZone) is { } zone
             ? zone
             : DateTimeZone.Utc;
+
+    Task<DateTimeZone> IWorkspaceTimeZones.ZoneOfAsync(string workspace, CancellationToken cancellation) =>
+        TimeZoneOfAsync(workspace, cancellation);
 
     public async Task<Workspace> UpdateAsync(Workspace workspace, CancellationToken cancellation = default)
     {

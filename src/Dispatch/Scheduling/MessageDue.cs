@@ -1,3 +1,6 @@
+using EventSourcedJourneys.Dispatch.Engine;
+using EventSourcedJourneys.Dispatch.Rules;
+using EventSourcedJourneys.Domain.Delivery;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Projections.Messages;
 using Marten;
@@ -6,32 +9,72 @@ using Wolverine;
 
 namespace EventSourcedJourneys.Dispatch.Scheduling;
 
-/// <summary>Durable, delayed: fires when a scheduled message's wait is over.</summary>
+/// <summary>Durable, delayed: fires when a message's wait (or its hold for a send window) is over.</summary>
 public sealed record MessageDue(Guid ContactId, Guid MessageId, Instant DueAt);
 
-/// <summary>Reacts to <see cref="MessageScheduled"/> (published from the event store) by starting the durable wait.</summary>
-public static class MessageScheduledHandler
+/// <summary>Cleared by every check: hand the message to its channel.</summary>
+public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Channel, string Address, int Attempt);
+
+/// <summary>
+/// Reacts to <see cref="MessageScheduled"/> and <see cref="MessageRescheduled"/> (published from the event store)
+/// by starting the durable wait.
+/// </summary>
+public static class MessageWaitHandler
 {
     // The wait is a delay from the injected clock's now, not an absolute wall-clock time, so a FakeClock
     // set to any date drives it the same way the system clock does.
-    public static DeliveryMessage<MessageDue> Handle(MessageScheduled scheduled, IClock clock)
+    public static DeliveryMessage<MessageDue> Handle(MessageScheduled scheduled, IClock clock) =>
+        Wait(scheduled.ContactId, scheduled.MessageId, scheduled.DueAt, clock);
+
+    public static DeliveryMessage<MessageDue> Handle(MessageRescheduled rescheduled, IClock clock) =>
+        Wait(rescheduled.ContactId, rescheduled.MessageId, rescheduled.To, clock);
+
+    private static DeliveryMessage<MessageDue> Wait(Guid contactId, Guid messageId, Instant dueAt, IClock clock)
     {
-        var wait = scheduled.DueAt - clock.GetCurrentInstant();
-        return new MessageDue(scheduled.ContactId, scheduled.MessageId, scheduled.DueAt)
-            .DelayedFor(wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
+        var wait = dueAt - clock.GetCurrentInstant();
+        return new MessageDue(contactId, messageId, dueAt).DelayedFor(wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
     }
 }
 
-/// <summary>Ends the wait by recording <see cref="MessageBecameDue"/> on the contact's stream, once.</summary>
+/// <summary>
+/// When the wait is over: the delivery decisions (exception events, audience, send window, caps, address,
+/// consent) run on the contact's facts now, and their outcome is appended — or the message goes to its channel.
+/// </summary>
 public static class MessageDueHandler
 {
-    public static async Task Handle(MessageDue due, IDocumentSession session, IClock clock, CancellationToken cancellation)
+    public static async Task<OutgoingMessages> Handle(MessageDue due, IDocumentSession session, LiveRules live, IContactFacts contacts,
+        IWorkspaceTimeZones zones, IClock clock, CancellationToken cancellation)
     {
+        var outgoing = new OutgoingMessages();
         var message = await session.LoadAsync<ScheduledMessage>(due.MessageId, cancellation);
-        // A redelivered MessageDue (retry, restart) finds the wait already ended and changes nothing.
-        if (message is null || message.Status != ScheduledMessageStatus.Scheduled) return;
+        // A redelivered or superseded MessageDue (retry, restart, a later reschedule) finds nothing left to do.
+        if (message is null || !message.IsWaiting || message.DueAt != due.DueAt) return outgoing;
 
-        session.Events.Append(due.ContactId,
-            new MessageBecameDue(due.ContactId, due.MessageId, due.DueAt, clock.GetCurrentInstant()));
+        var now = clock.GetCurrentInstant();
+        if (message.Rule is null)
+        {
+            session.Events.Append(due.ContactId, new MessageBecameDue(due.ContactId, due.MessageId, due.DueAt, now));
+            return outgoing;
+        }
+
+        var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
+        var trigger = rules.Rules.TryGetValue(message.Rule, out var rule) && !rule.Paused ? rules.Document.FindTrigger(message.Rule) : null;
+        var facts = await contacts.LoadAsync(session, due.ContactId, cancellation);
+        var history = (await session.LoadAsync<ContactDeliveryLog>(due.ContactId, cancellation))?.History ?? DeliveryHistory.Empty;
+        var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
+
+        var outcome = DueDecisions.OnDue(new PendingMessage(message.AsScheduled(), message.EntryAt ?? message.ScheduledAt), trigger,
+            rules.Document.Policies, facts.Snapshot, facts.Events, history, facts.Reach, facts.TimeZone ?? workspaceZone, workspaceZone, now);
+
+        switch (outcome)
+        {
+            case NotSentNow notSent:
+                session.Events.Append(due.ContactId, notSent.Events.Cast<object>().ToArray());
+                break;
+            case ClearedToSend cleared:
+                outgoing.Add(new DeliverMessage(due.ContactId, due.MessageId, cleared.Channel, cleared.Address, Attempt: 1));
+                break;
+        }
+        return outgoing;
     }
 }

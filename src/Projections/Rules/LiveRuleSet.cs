@@ -3,8 +3,9 @@ using Marten.Events.Projections;
 
 namespace EventSourcedJourneys.Projections.Rules;
 
-/// <summary>A published rule as the engine sees it: the exact text of the live version.</summary>
-public sealed record LiveRule(string Name, string Kind, int Version, string Text, string ContentHash, bool Paused);
+/// <summary>A published rule as the engine sees it: the exact text of the live version, and since when it is live
+/// (events that happened before <paramref name="PublishedAt"/> never start it).</summary>
+public sealed record LiveRule(string Name, string Kind, int Version, string Text, string ContentHash, bool Paused, NodaTime.Instant PublishedAt);
 
 /// <summary>
 /// The workspace's published rules, one document per workspace. <see cref="Revision"/> grows with every change,
@@ -43,7 +44,7 @@ public sealed partial class LiveRuleSetProjection : MultiStreamProjection<LiveRu
     }
 
     public static LiveRuleSet Apply(RuleVersionPublished e, LiveRuleSet set) =>
-        set.With(e.Name, _ => new LiveRule(e.Name, e.Kind, e.Version, e.Text, e.ContentHash, Paused: false));
+        set.With(e.Name, _ => new LiveRule(e.Name, e.Kind, e.Version, e.Text, e.ContentHash, Paused: false, e.PublishedAt));
 
     public static LiveRuleSet Apply(RulePaused e, LiveRuleSet set) => set.With(e.Name, r => r is null ? null : r with { Paused = true });
 

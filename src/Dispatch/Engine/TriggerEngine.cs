@@ -27,17 +27,31 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
     {
         var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
         var triggers = rules.Document.TriggersOnEvent(triggering.Name);
-        if (triggers.Count == 0) return 0;
+        var isGoal = rules.Document.Triggers.Any(t => t.Goal?.Event.EventName == triggering.Name);
+        if (triggers.Count == 0 && !isGoal) return 0;
+
+        var log = await session.LoadAsync<ContactDeliveryLog>(contactId, cancellation);
+        if (triggers.Count == 0 && (log is null || log.OpenGoals.Count == 0)) return 0;
 
         var facts = await contacts.LoadAsync(session, contactId, cancellation);
         var candidate = facts.Events.FirstOrDefault(e => e.Ref.EventId == triggering.EventId);
         if (candidate is null) return 0;
 
-        var log = await session.LoadAsync<ContactDeliveryLog>(contactId, cancellation);
-        var history = log?.History ?? DeliveryHistory.Empty;
-        var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
         var now = clock.GetCurrentInstant();
         var appended = 0;
+        if (isGoal && log is not null)
+        {
+            var conversions = GoalDecisions.OnEvent(contactId, candidate, facts.Snapshot, log.OpenGoals,
+                name => rules.Document.FindTrigger(name)?.Goal, now);
+            if (conversions.Count > 0)
+            {
+                session.Events.Append(contactId, conversions.Cast<object>().ToArray());
+                appended += conversions.Count;
+            }
+        }
+
+        var history = log?.History ?? DeliveryHistory.Empty;
+        var workspaceZone = triggers.Count == 0 ? DateTimeZone.Utc : await zones.ZoneOfAsync(session.TenantId, cancellation);
 
         foreach (var trigger in triggers)
         {

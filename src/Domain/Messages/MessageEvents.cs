@@ -106,7 +106,8 @@ public sealed record MessageSent(
     int Attempt,
     Instant SentAt,
     string? Rule = null,
-    bool Transactional = false) : IMessageEvent;
+    bool Transactional = false,
+    RuleVersionRef? RuleVersion = null) : IMessageEvent;
 
 /// <summary>A delivery attempt failed; <paramref name="Permanent"/> failures are not retried.</summary>
 public sealed record MessageFailed(
@@ -117,3 +118,15 @@ public sealed record MessageFailed(
     int Attempt,
     bool Permanent,
     Instant FailedAt) : IMessageEvent;
+
+/// <summary>
+/// A goal event (<c>goal event "order_completed" within 3d</c>) followed a message within its window: the conversion
+/// is credited to that message. The attribution reports read these.
+/// </summary>
+public sealed record ConversionAttributed(
+    Guid ContactId,
+    Guid MessageId,
+    RuleVersionRef Rule,
+    EventRef ConversionEvent,
+    Instant SentAt,
+    Instant DecidedAt) : IMessageEvent;

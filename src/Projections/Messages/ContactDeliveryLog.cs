@@ -8,7 +8,11 @@ namespace EventSourcedJourneys.Projections.Messages;
 /// Per contact: the messages received and the triggers entered — what frequency caps, re-eligibility and
 /// same-second de-duplication count. Kept in the same transaction as the decisions that change it.
 /// </summary>
-public sealed record ContactDeliveryLog(Guid Id, IReadOnlyList<ReceivedMessage> Received, IReadOnlyList<TriggerEntry> Entries)
+public sealed record ContactDeliveryLog(
+    Guid Id,
+    IReadOnlyList<ReceivedMessage> Received,
+    IReadOnlyList<TriggerEntry> Entries,
+    IReadOnlyList<GoalCandidate>? Goals = null)
 {
     private static readonly int Keep = 500;
 
@@ -19,6 +23,20 @@ public sealed record ContactDeliveryLog(Guid Id, IReadOnlyList<ReceivedMessage> 
 
     internal ContactDeliveryLog WithEntry(TriggerEntry entry) =>
         this with { Entries = [.. Entries.TakeLast(Keep - 1), entry] };
+
+    /// <summary>Messages sent by triggers that a later goal event may still convert.</summary>
+    public IReadOnlyList<GoalCandidate> OpenGoals => Goals?.Where(g => !g.Converted).ToList() ?? [];
+
+    internal ContactDeliveryLog WithSent(MessageSent e)
+    {
+        var log = WithReceived(new ReceivedMessage(e.MessageId, e.Rule, e.Transactional, e.SentAt));
+        return e.RuleVersion is { } rule
+            ? log with { Goals = [.. (Goals ?? []).TakeLast(Keep - 1), new GoalCandidate(e.MessageId, rule, e.SentAt, false)] }
+            : log;
+    }
+
+    internal ContactDeliveryLog WithConversion(ConversionAttributed e) =>
+        this with { Goals = (Goals ?? []).Select(g => g.MessageId == e.MessageId ? g with { Converted = true } : g).ToList() };
 }
 
 public sealed partial class ContactDeliveryLogProjection : SingleStreamProjection<ContactDeliveryLog, Guid>
@@ -26,12 +44,12 @@ public sealed partial class ContactDeliveryLogProjection : SingleStreamProjectio
     public static ContactDeliveryLog Create(TriggerMatched e) =>
         new(e.ContactId, [], [new TriggerEntry(e.Rule.Name, e.TriggeringEvent.OccurredAt)]);
 
-    public static ContactDeliveryLog Create(MessageSent e) =>
-        new(e.ContactId, [new ReceivedMessage(e.MessageId, e.Rule, e.Transactional, e.SentAt)], []);
+    public static ContactDeliveryLog Create(MessageSent e) => new ContactDeliveryLog(e.ContactId, [], []).WithSent(e);
 
     public static ContactDeliveryLog Apply(TriggerMatched e, ContactDeliveryLog log) =>
         log.WithEntry(new TriggerEntry(e.Rule.Name, e.TriggeringEvent.OccurredAt));
 
-    public static ContactDeliveryLog Apply(MessageSent e, ContactDeliveryLog log) =>
-        log.WithReceived(new ReceivedMessage(e.MessageId, e.Rule, e.Transactional, e.SentAt));
+    public static ContactDeliveryLog Apply(MessageSent e, ContactDeliveryLog log) => log.WithSent(e);
+
+    public static ContactDeliveryLog Apply(ConversionAttributed e, ContactDeliveryLog log) => log.WithConversion(e);
 }

@@ -1,3 +1,4 @@
+using EventSourcedJourneys.Projections.Inbox;
 using EventSourcedJourneys.Projections.Messages;
 using EventSourcedJourneys.Projections.Rules;
 using JasperFx.Events.Projections;
@@ -12,6 +13,7 @@ public static class JourneyProjections
     {
         options.Projections.Add<ScheduledMessageProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<ContactDeliveryLogProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<InboxProjection>(ProjectionLifecycle.Inline);
         options.Projections.Snapshot<RuleState>(SnapshotLifecycle.Inline);
         options.Projections.Add<LiveRuleSetProjection>(ProjectionLifecycle.Inline);
         return options;

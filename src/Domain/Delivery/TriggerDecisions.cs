@@ -66,7 +66,8 @@ public static class TriggerDecisions
         return
         [
             matched,
-            new MessageScheduled(contactId, messageId, channel, trigger.Message.Template, now, dueAt, rule, trigger.IsTransactional, occurredAt),
+            new MessageScheduled(contactId, messageId, channel, trigger.Message.Template, now, dueAt, rule, trigger.IsTransactional, occurredAt,
+                candidate.Ref),
         ];
     }
 

@@ -38,7 +38,8 @@ public sealed record MessageScheduled(
     Instant DueAt,
     RuleVersionRef? Rule = null,
     bool Transactional = false,
-    Instant? EntryAt = null) : IMessageEvent;
+    Instant? EntryAt = null,
+    EventRef? TriggeringEvent = null) : IMessageEvent;
 
 /// <summary>The durable wait of a message ended (for messages scheduled through the API, which no rule checks).</summary>
 public sealed record MessageBecameDue(
@@ -130,3 +131,16 @@ public sealed record ConversionAttributed(
     EventRef ConversionEvent,
     Instant SentAt,
     Instant DecidedAt) : IMessageEvent;
+
+/// <summary>An in-app message reached the contact's inbox, with what the app shows.</summary>
+public sealed record InboxMessageDelivered(
+    Guid ContactId,
+    Guid MessageId,
+    string Template,
+    string? Title,
+    string Body,
+    IReadOnlyDictionary<string, string>? Data,
+    Instant DeliveredAt) : IMessageEvent;
+
+/// <summary>The contact opened the in-app message (reported by the app).</summary>
+public sealed record InboxMessageRead(Guid ContactId, Guid MessageId, Instant ReadAt) : IMessageEvent;

@@ -33,14 +33,17 @@ public sealed record ScheduledMessage(
     int Attempts = 0,
     Instant? UpdatedAt = null,
     string? RuleHash = null,
-    Instant? EntryAt = null)
+    Instant? EntryAt = null,
+    EventRef? TriggeringEvent = null)
 {
     /// <summary>Still waiting for its due time (first wait, or held for a send window).</summary>
     public bool IsWaiting => Status is ScheduledMessageStatus.Scheduled or ScheduledMessageStatus.Rescheduled;
 
     /// <summary>The scheduling event again, as the delivery decisions take it.</summary>
     public MessageScheduled AsScheduled() => new(ContactId, Id, Channel, Template, ScheduledAt, DueAt,
-        Rule is null ? null : new RuleVersionRef(Rule, RuleVersion ?? 0, RuleHash ?? ""), Transactional, EntryAt);
+        Rule is null ? null : new RuleVersionRef(Rule, RuleVersion ?? 0, RuleHash ?? ""), Transactional, EntryAt, TriggeringEvent);
+
+    public RuleVersionRef? RuleVersionRef => Rule is null ? null : new RuleVersionRef(Rule, RuleVersion ?? 0, RuleHash ?? "");
 }
 
 public sealed partial class ScheduledMessageProjection : MultiStreamProjection<ScheduledMessage, Guid>
@@ -52,7 +55,8 @@ public sealed partial class ScheduledMessageProjection : MultiStreamProjection<S
 
     public static ScheduledMessage Create(MessageScheduled e) =>
         new(e.MessageId, e.ContactId, e.Channel, e.Template, ScheduledMessageStatus.Scheduled, e.ScheduledAt, e.DueAt, null,
-            e.Rule?.Name, e.Rule?.Version, e.Transactional, UpdatedAt: e.ScheduledAt, RuleHash: e.Rule?.ContentHash, EntryAt: e.EntryAt);
+            e.Rule?.Name, e.Rule?.Version, e.Transactional, UpdatedAt: e.ScheduledAt, RuleHash: e.Rule?.ContentHash, EntryAt: e.EntryAt,
+            TriggeringEvent: e.TriggeringEvent);
 
     public static ScheduledMessage Apply(MessageBecameDue e, ScheduledMessage message) =>
         message with { Status = ScheduledMessageStatus.Due, BecameDueAt = e.BecameDueAt, UpdatedAt = e.BecameDueAt };

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Domain.Time;
+using Microsoft.Extensions.Options;
+using NodaTime;
+
+namespace EventSourcedJourneys.Dispatch.Channels.Webhook;
+
+/// <summary>The signing secret of each workspace's webhooks; from configuration unless replaced.</summary>
+public interface IWebhookSecrets
+{
+    string? SecretFor(string workspace);
+}
+
+public sealed class ConfiguredWebhookSecrets(IOptionsMonitor<WebhookOptions> options) : IWebhookSecrets
+{
+    public string? SecretFor(string workspace) =>
+        options.CurrentValue.Secrets.TryGetValue(workspace, out var secret) && !string.IsNullOrEmpty(secret) ? secret : null;
+}
+
+/// <summary>What a webhook receiver gets: the message, who it is for, and its rendered content.</summary>
+public sealed record WebhookEnvelope(
+    Guid Id,
+    string Type,
+    string IdempotencyKey,
+    string Workspace,
+    Guid ContactId,
+    Channel Channel,
+    WebhookTemplate Template,
+    WebhookContent Content,
+    Instant? DueAt,
+    Instant SentAt);
+
+public sealed record WebhookTemplate(string Name, int Version);
+
+public sealed record WebhookContent(string? Subject, string Body, string? Html, string? Title, IReadOnlyDictionary<string, string>? Data);
+
+/// <summary>
+/// POSTs a signed JSON envelope to the contact's webhook URL. Unsigned webhooks are never sent: a workspace without a
+/// secret gets a permanent failure naming the setting.
+/// </summary>
+public sealed class WebhookChannel(IHttpClientFactory clients, IWebhookSecrets secrets, IClock clock) : IChannelAdapter
+{
+    public const string HttpClientName = "journeys-webhook";
+    private static readonly JsonSerializerOptions Json = JourneysJson.Create();
+
+    public Channel Channel => Channel.Webhook;
+
+    public async Task<DeliveryAttempt> SendAsync(OutgoingMessage message, CancellationToken cancellation)
+    {
+        if (!Addresses.IsWebhookUrl(message.Address))
+            return new DeliveryAttempt.PermanentFailure($"'{message.Address}' is not an absolute http(s) URL.");
+        if (secrets.SecretFor(message.Workspace) is not { } secret)
+            return new DeliveryAttempt.PermanentFailure(
+                $"Workspace '{message.Workspace}' has no webhook secret (Journeys:Channels:Webhook:Secrets:{message.Workspace}); unsigned webhooks are not sent.");
+
+        var now = clock.GetCurrentInstant();
+        var content = message.Content;
+        var envelope = new WebhookEnvelope(message.MessageId, "message", message.IdempotencyKey, message.Workspace, message.ContactId,
+            content.Channel, new WebhookTemplate(content.Template, content.TemplateVersion),
+            new WebhookContent(content.Subject, content.Body, content.Html, content.Title, content.Data), message.DueAt, now);
+        var body = JsonSerializer.SerializeToUtf8Bytes(envelope, Json);
+        var timestamp = now.ToUnixTimeSeconds();
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, message.Address);
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(secret, timestamp, body));
+        request.Headers.Add("Idempotency-Key", message.IdempotencyKey);
+        request.Headers.Add("X-Journeys-Message-Id", message.MessageId.ToString());
+
+        var (response, failure) = await HttpDelivery.TrySendAsync(clients.CreateClient(HttpClientName), request, "The webhook", cancellation);
+        if (failure is not null) return failure;
+        using (response)
+        {
+            if (!response!.IsSuccessStatusCode)
+                return HttpDelivery.Failure(response, "The webhook", await HttpDelivery.ReadBodyAsync(response, cancellation), now);
+            // A receiver's own request id when it gives one; otherwise the message is known by its own id.
+            return new DeliveryAttempt.Sent(response.Headers.TryGetValues("X-Request-Id", out var ids) && ids.FirstOrDefault() is { Length: > 0 } id
+                ? id
+                : message.MessageId.ToString());
+        }
+    }
+}

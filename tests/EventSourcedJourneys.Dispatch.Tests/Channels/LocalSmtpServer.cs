@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using MimeKit;
+using SmtpServer;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+using SmtpServerHost = SmtpServer.SmtpServer;
+using SmtpServiceProvider = SmtpServer.ComponentModel.ServiceProvider;
+
+namespace EventSourcedJourneys.Dispatch.Tests.Channels;
+
+/// <summary>A message the SMTP server accepted: the envelope (MAIL FROM, RCPT TO) and the parsed MIME message.</summary>
+public sealed record ReceivedMail(string From, IReadOnlyList<string> To, MimeMessage Message);
+
+/// <summary>
+/// A real SMTP server (the SmtpServer library) on 127.0.0.1 and a free port. <see cref="Answer"/> decides the reply to
+/// DATA (250 by default), so a test can make it refuse a message permanently (5xx) or for now (4xx).
+/// </summary>
+public sealed class LocalSmtpServer : IAsyncDisposable
+{
+    private readonly SmtpServerHost server;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task running;
+    private readonly Store store;
+
+    public int Port { get; }
+
+    public Func<SmtpResponse> Answer { get; set; } = () => SmtpResponse.Ok;
+
+    public IReadOnlyList<ReceivedMail> Received => store.Mail.ToList();
+
+    private LocalSmtpServer(int port)
+    {
+        Port = port;
+        store = new Store(this);
+        var options = new SmtpServerOptionsBuilder().ServerName("localhost")
+            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication())
+            .Build();
+        var services = new SmtpServiceProvider();
+        services.Add(store);
+        server = new SmtpServerHost(options, services);
+        running = server.StartAsync(stopping.Token);
+    }
+
+    public static LocalSmtpServer Start() => new(FreePort());
+
+    /// <summary>A port nothing listens on right now (the OS picked it for a listener that is closed again).</summary>
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        try
+        {
+            await running;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped as asked.
+        }
+        stopping.Dispose();
+    }
+
+    private sealed class Store(LocalSmtpServer owner) : MessageStore
+    {
+        public ConcurrentQueue<ReceivedMail> Mail { get; } = new();
+
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
+            ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            var answer = owner.Answer();
+            if (answer.ReplyCode != SmtpReplyCode.Ok) return answer;
+            await using var stream = new MemoryStream(buffer.ToArray());
+            var message = await MimeMessage.LoadAsync(stream, cancellationToken);
+            Mail.Enqueue(new ReceivedMail($"{transaction.From.User}@{transaction.From.Host}", transaction.To.Select(t => $"{t.User}@{t.Host}").ToList(), message));
+            return SmtpResponse.Ok;
+        }
+    }
+}

@@ -56,6 +56,11 @@ public static class DueDecisions
             if (cancelling is not null)
                 return new NotSentNow([new MessageCancelled(message.ContactId, message.MessageId, cancelling.Ref, now)]);
 
+            if (trigger.OnDate is { } schedule
+                && !DateTriggerDecisions.StillDue(trigger, contact, DateTriggerDecisions.ZoneFor(schedule, contactZone, workspaceZone), message.DueAt))
+                return Suppress(SuppressionReason.DateChanged,
+                    $"The reminder of '{rule.Name}' due at {message.DueAt} no longer follows from traits.{string.Join('.', schedule.TraitPath)}.");
+
             if (trigger.Audience is { } audience && !audience.Includes(contact, now, entry))
                 return Suppress(SuppressionReason.Audience,
                     $"The contact was not in the audience of '{rule.Name}' ({string.Join(", ", audience.Segments.Select(s => $"segment {s}"))}) at {now}.",

@@ -87,6 +87,9 @@ public enum SuppressionReason
 
     /// <summary>The message's template could not be rendered.</summary>
     Rendering,
+
+    /// <summary>A date reminder whose date no longer follows from the contact's trait (the trait changed).</summary>
+    DateChanged,
 }
 
 /// <summary>The message will not go out; <paramref name="Detail"/> says why in plain words, <paramref name="Facts"/> with values.</summary>

@@ -31,6 +31,21 @@ public sealed class LocalSmtpServer : IAsyncDisposable
 
     public IReadOnlyList<ReceivedMail> Received => store.Mail.ToList();
 
+    /// <summary>The mail accepted so far once <paramref name="count"/> messages have arrived, or a failure at the deadline.</summary>
+    public async Task<IReadOnlyList<ReceivedMail>> WaitForAsync(int count, TimeSpan? within = null)
+    {
+        using var deadline = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            while (store.Mail.Count < count) await store.Arrived.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{store.Mail.Count} of {count} messages arrived in time.");
+        }
+        return store.Mail.ToList();
+    }
+
     private LocalSmtpServer(int port)
     {
         Port = port;
@@ -74,6 +89,8 @@ public sealed class LocalSmtpServer : IAsyncDisposable
     {
         public ConcurrentQueue<ReceivedMail> Mail { get; } = new();
 
+        public SemaphoreSlim Arrived { get; } = new(0);
+
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
@@ -82,6 +99,7 @@ public sealed class LocalSmtpServer : IAsyncDisposable
             await using var stream = new MemoryStream(buffer.ToArray());
             var message = await MimeMessage.LoadAsync(stream, cancellationToken);
             Mail.Enqueue(new ReceivedMail($"{transaction.From.User}@{transaction.From.Host}", transaction.To.Select(t => $"{t.User}@{t.Host}").ToList(), message));
+            Arrived.Release();
             return SmtpResponse.Ok;
         }
     }

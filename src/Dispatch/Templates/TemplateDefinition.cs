@@ -30,11 +30,11 @@ public static class TemplateDefinition
         string? title, IReadOnlyDictionary<string, string>? data)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (!Channels.TryParse(channelText, out var channel))
+        if (!Domain.Messages.Channels.TryParse(channelText, out var channel))
         {
             errors["channel"] = [string.IsNullOrWhiteSpace(channelText)
-                ? $"The channel is required: one of {string.Join(", ", Channels.Names)}."
-                : $"'{channelText}' is not a channel. Must be one of: {string.Join(", ", Channels.Names)}."];
+                ? $"The channel is required: one of {string.Join(", ", Domain.Messages.Channels.Names)}."
+                : $"'{channelText}' is not a channel. Must be one of: {string.Join(", ", Domain.Messages.Channels.Names)}."];
             return errors;
         }
         if (string.IsNullOrWhiteSpace(body)) errors["body"] = ["The body is required."];

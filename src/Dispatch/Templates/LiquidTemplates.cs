@@ -76,8 +76,9 @@ public sealed partial class LiquidTemplates
         return instant is { } i ? new DateTimeValue(i.InZone(zone).ToDateTimeOffset()) : input;
     }
 
-    /// <summary>Parses one field's source; a mistake comes back with Fluid's message and position, never thrown.</summary>
-    public bool TryParse(string field, string source, out IFluidTemplate template, out TemplateProblem? problem)
+    /// <summary>Parses one field's source; a mistake comes back with Fluid's message and position, never thrown.
+    /// (Not named TryParse: Wolverine HTTP would take a type with a static-looking TryParse for a route value.)</summary>
+    public bool TryParseField(string field, string source, out IFluidTemplate template, out TemplateProblem? problem)
     {
         problem = null;
         if (source.Length > MaxSourceCharacters)
@@ -109,7 +110,7 @@ public sealed partial class LiquidTemplates
         var problems = new List<TemplateProblem>();
         foreach (var (field, source) in sources)
         {
-            if (!TryParse(field, source, out _, out var problem)) problems.Add(problem!);
+            if (!TryParseField(field, source, out _, out var problem)) problems.Add(problem!);
         }
         return problems;
     }

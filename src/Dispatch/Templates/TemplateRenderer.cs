@@ -31,7 +31,7 @@ public sealed class TemplateRenderer(LiquidTemplates liquid)
         var rendered = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (field, source) in template.Sources())
         {
-            if (!liquid.TryParse(field, source, out var parsed, out var problem))
+            if (!liquid.TryParseField(field, source, out var parsed, out var problem))
                 return Fail(RenderingFailureKind.TemplateInvalid, template, field, problem!.ToString());
 
             var limit = ChannelLimits.MaxCharacters(template.Channel, field.StartsWith("data.", StringComparison.Ordinal) ? "data" : field);

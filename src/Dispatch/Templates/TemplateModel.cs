@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Domain.Time;
 using NodaTime;
 
 namespace EventSourcedJourneys.Dispatch.Templates;
@@ -23,4 +23,11 @@ public sealed record TemplateModel(
     JsonElement? Traits = null,
     TemplateEvent? Event = null,
     JsonElement? Context = null,
-    DateTimeZone? Zone = null);
+    DateTimeZone? Zone = null)
+{
+    /// <summary>A JSON tree for <see cref="Traits"/>, <see cref="Context"/> or event properties from any serializable
+    /// value, such as a <c>Dictionary&lt;string, object?&gt;</c>.</summary>
+    public static JsonElement Tree(object? value) => JsonSerializer.SerializeToElement(value, Json);
+
+    private static readonly JsonSerializerOptions Json = JourneysJson.Create();
+}

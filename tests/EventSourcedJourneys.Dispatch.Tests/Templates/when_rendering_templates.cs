@@ -71,6 +71,22 @@ public sealed class when_rendering_templates
     }
 
     [Fact]
+    public void dictionaries_become_json_trees()
+    {
+        var traits = TemplateModel.Tree(new Dictionary<string, object?>
+        {
+            ["first_name"] = "Ann",
+            ["orders"] = 3,
+            ["tags"] = new[] { "vip", "eu" },
+            ["renews_on"] = Instant.FromUtc(2027, 1, 15, 0, 0),
+        });
+        var content = Rendered(Template(Channel.Sms, "{{ traits.first_name }} {{ traits.orders | plus: 1 }} {{ traits.tags | join: '+' }} {{ traits.renews_on | date: '%Y-%m-%d' }}"),
+            new TemplateModel(MessageId, ContactId, "acme", Now, Traits: traits));
+
+        Assert.Equal("Ann 4 vip+eu 2027-01-15", content.Body);
+    }
+
+    [Fact]
     public void a_missing_trait_renders_as_nothing_as_in_liquid()
     {
         Assert.Equal("Hi !", Rendered(Template(Channel.Sms, "Hi {{ traits.first_name }}!"), Model()).Body);

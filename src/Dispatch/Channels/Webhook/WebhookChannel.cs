@@ -8,16 +8,17 @@ using NodaTime;
 
 namespace EventSourcedJourneys.Dispatch.Channels.Webhook;
 
-/// <summary>The signing secret of each workspace's webhooks; from configuration unless replaced.</summary>
+/// <summary>The signing secret of each workspace's webhooks; from configuration unless replaced (e.g. by one that
+/// reads the workspace's settings).</summary>
 public interface IWebhookSecrets
 {
-    string? SecretFor(string workspace);
+    ValueTask<string?> SecretForAsync(string workspace, CancellationToken cancellation);
 }
 
 public sealed class ConfiguredWebhookSecrets(IOptionsMonitor<WebhookOptions> options) : IWebhookSecrets
 {
-    public string? SecretFor(string workspace) =>
-        options.CurrentValue.Secrets.TryGetValue(workspace, out var secret) && !string.IsNullOrEmpty(secret) ? secret : null;
+    public ValueTask<string?> SecretForAsync(string workspace, CancellationToken cancellation) =>
+        ValueTask.FromResult(options.CurrentValue.Secrets.TryGetValue(workspace, out var secret) && !string.IsNullOrEmpty(secret) ? secret : null);
 }
 
 /// <summary>What a webhook receiver gets: the message, who it is for, and its rendered content.</summary>
@@ -52,7 +53,7 @@ public sealed class WebhookChannel(IHttpClientFactory clients, IWebhookSecrets s
     {
         if (!Addresses.IsWebhookUrl(message.Address))
             return new DeliveryAttempt.PermanentFailure($"'{message.Address}' is not an absolute http(s) URL.");
-        if (secrets.SecretFor(message.Workspace) is not { } secret)
+        if (await secrets.SecretForAsync(message.Workspace, cancellation) is not { } secret)
             return new DeliveryAttempt.PermanentFailure(
                 $"Workspace '{message.Workspace}' has no webhook secret (Journeys:Channels:Webhook:Secrets:{message.Workspace}); unsigned webhooks are not sent.");
 

@@ -158,4 +158,43 @@ public sealed class when_a_marketer_saves_templates(AppFixture app) : Integratio
             Assert.Equal(RenderingFailureKind.TemplateMissing, failed.Failure.Kind);
         }
     }
+
+    [Fact]
+    public async Task a_preview_renders_the_saved_template_with_a_sample_in_the_contacts_zone()
+    {
+        await Put("cart-reminder", new
+        {
+            channel = "email",
+            subject = "{{ traits.first_name }}, {{ properties.items | size }} items",
+            body = "Sent {{ now | date: '%H:%M' }} from {{ context.app }}",
+            html = "<b>{{ traits.first_name }}</b>",
+        }, 201);
+
+        var preview = await App.SendAsync(HttpMethod.Post, "/templates/cart-reminder/email/preview", new
+        {
+            traits = new { first_name = "Tom & Ann" },
+            @event = new { name = "cart_updated", properties = new { items = new[] { 1, 2, 3 } } },
+            context = new { app = "iOS" },
+            zone = "Asia/Tokyo",
+        }, 200);
+
+        Assert.Equal("Tom & Ann, 3 items", preview.GetProperty("subject").GetString());
+        Assert.Equal("Sent 17:00 from iOS", preview.GetProperty("body").GetString()); // 08:00 UTC is 17:00 in Tokyo
+        Assert.Equal("<b>Tom &amp; Ann</b>", preview.GetProperty("html").GetString());
+        Assert.Equal(1, preview.GetProperty("templateVersion").GetInt32());
+    }
+
+    [Fact]
+    public async Task a_preview_shows_the_failure_the_engine_would_record()
+    {
+        await Put("cart-reminder", new { channel = "sms", body = "{% for i in (1..100) %}{{ properties.text }}{% endfor %}" }, 201);
+
+        var problem = await App.SendAsync(HttpMethod.Post, "/templates/cart-reminder/sms/preview",
+            new { @event = new { name = "x", properties = new { text = "twenty characters..." } } }, 422);
+
+        Assert.Equal("tooLong", problem.GetProperty("kind").GetString());
+        Assert.Equal("body", problem.GetProperty("field").GetString());
+        await App.SendAsync(HttpMethod.Post, "/templates/nothing/sms/preview", new { }, 404);
+        await App.SendAsync(HttpMethod.Post, "/templates/cart-reminder/sms/preview", new { zone = "Mars/Olympus" }, 400);
+    }
 }

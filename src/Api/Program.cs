@@ -1,5 +1,7 @@
 using EventSourcedJourneys.Api.Hosting;
 using EventSourcedJourneys.Api.Workspaces;
+using EventSourcedJourneys.Dispatch.Channels;
+using EventSourcedJourneys.Dispatch.Templates;
 using EventSourcedJourneys.Dispatch.Engine;
 using EventSourcedJourneys.Dispatch.Rules;
 using EventSourcedJourneys.Dispatch.Scheduling;
@@ -32,6 +34,8 @@ builder.Services.AddSingleton<WorkspaceRegistry>();
 builder.Services.AddSingleton<LiveRules>();
 builder.Services.AddSingleton<IWorkspaceTimeZones>(services => services.GetRequiredService<WorkspaceRegistry>());
 builder.Services.AddSingleton<IContactFacts, StreamContactFacts>();
+builder.Services.AddJourneyTemplates();
+builder.Services.AddJourneyChannels(builder.Configuration);
 builder.Services.AddSingleton<TriggerEngine>();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddHostedService<DemoWorkspace>();
@@ -51,6 +55,7 @@ builder.Services.AddMarten(services =>
 
         options.Events.TimeProvider = new ClockTimeProvider(services.GetRequiredService<IClock>());
         options.AddJourneyProjections();
+        options.AddJourneyTemplates();
         return options;
     })
     .UseLightweightSessions()

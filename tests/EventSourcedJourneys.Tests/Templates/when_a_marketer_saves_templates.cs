@@ -197,4 +197,32 @@ public sealed class when_a_marketer_saves_templates(AppFixture app) : Integratio
         await App.SendAsync(HttpMethod.Post, "/templates/nothing/sms/preview", new { }, 404);
         await App.SendAsync(HttpMethod.Post, "/templates/cart-reminder/sms/preview", new { zone = "Mars/Olympus" }, 400);
     }
+
+    [Fact]
+    public async Task a_channels_template_can_be_deleted_and_the_others_of_the_name_stay()
+    {
+        await Put("cart-reminder", CartEmail, 201);
+        await Put("cart-reminder", new { channel = "sms", body = "x" }, 201);
+
+        await App.Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {App.Acme.ApiKey}");
+            s.Delete.Url("/templates/cart-reminder/email");
+            s.StatusCodeShouldBe(204);
+        });
+
+        await Get("/templates/cart-reminder/email", 404);
+        Assert.Single((await Get("/templates/cart-reminder")).GetProperty("channels").EnumerateArray());
+        var again = await Put("cart-reminder", CartEmail, 201);
+        Assert.Equal(1, again.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task the_api_resolves_every_provider_channel()
+    {
+        var channels = App.Host.Services.GetRequiredService<EventSourcedJourneys.Dispatch.Channels.ChannelDispatcher>();
+
+        Assert.All(new[] { Channel.Email, Channel.Sms, Channel.WhatsApp, Channel.Push, Channel.WebPush, Channel.Webhook },
+            c => Assert.True(channels.Supports(c), $"{c} has no adapter"));
+    }
 }

@@ -1,4 +1,5 @@
 using EventSourcedJourneys.Api.Hosting;
+using EventSourcedJourneys.Api.Ingestion;
 using EventSourcedJourneys.Api.Workspaces;
 using EventSourcedJourneys.Dispatch.Channels;
 using EventSourcedJourneys.Dispatch.Templates;
@@ -96,6 +97,7 @@ catch (DatabaseUnavailableException e)
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimit();
+app.UseWriteKeyFromBody();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -106,7 +108,12 @@ app.MapWolverineEndpoints(http =>
 {
     http.TenantId.IsClaimTypeNamed(WorkspaceClaims.Workspace);
     http.TenantId.AssertExists();
-    http.RequireAuthorizeOnAll();
+    // Every endpoint needs a key; those that name their own policy (the tracking API admits write keys) keep only it.
+    http.ConfigureEndpoints(endpoint =>
+    {
+        if (!endpoint.Method.Method.IsDefined(typeof(Microsoft.AspNetCore.Authorization.AuthorizeAttribute), true))
+            endpoint.RequireAuthorization();
+    });
 });
 
 return await app.RunJasperFxCommands(args);

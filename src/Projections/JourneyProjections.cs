@@ -1,4 +1,5 @@
 using EventSourcedJourneys.Projections.Inbox;
+using EventSourcedJourneys.Projections.Contacts;
 using EventSourcedJourneys.Projections.Messages;
 using EventSourcedJourneys.Projections.Rules;
 using JasperFx.Events.Projections;
@@ -16,6 +17,7 @@ public static class JourneyProjections
         options.Projections.Add<InboxProjection>(ProjectionLifecycle.Inline);
         options.Projections.Snapshot<RuleState>(SnapshotLifecycle.Inline);
         options.Projections.Add<LiveRuleSetProjection>(ProjectionLifecycle.Inline);
+        options.AddContactProfiles();
         return options;
     }
 }

@@ -51,8 +51,6 @@ public static class ChannelsRegistration
             {
                 client.Timeout = HttpDelivery.Timeout(timeoutSeconds(provider.GetRequiredService<IOptionsMonitor<TOptions>>().CurrentValue));
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("EventSourcedJourneys/1.0");
-                // Answers are small JSON; a receiver streaming megabytes back gets a failure, not our memory.
-                client.MaxResponseContentBufferSize = 1024 * 1024;
             })
             // A redirect would resend a signed request to an address nobody configured: it is a failure instead.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

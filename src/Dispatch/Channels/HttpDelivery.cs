@@ -35,7 +35,8 @@ public static class HttpDelivery
     {
         try
         {
-            return (await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellation), null);
+            // Headers first: a success needs no body (or a small one), and a failure's body is read only up to a limit.
+            return (await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation), null);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
@@ -49,13 +50,23 @@ public static class HttpDelivery
         }
     }
 
+    /// <summary>At most 64 KiB of an answer's body, as text: enough for any provider's JSON, never a stream's worth.</summary>
     public static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellation)
     {
+        const int limit = 64 * 1024;
         try
         {
-            return await response.Content.ReadAsStringAsync(cancellation);
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
+            var buffer = new byte[limit];
+            var read = 0;
+            while (read < limit && await stream.ReadAsync(buffer.AsMemory(read, limit - read), cancellation) is var n and > 0) read += n;
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, read);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or InvalidOperationException)
+        {
+            return "";
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
             return "";
         }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using MimeKit;
 using SmtpServer;
+using SmtpServer.Authentication;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 using SmtpServerHost = SmtpServer.SmtpServer;
@@ -46,20 +47,26 @@ public sealed class LocalSmtpServer : IAsyncDisposable
         return store.Mail.ToList();
     }
 
-    private LocalSmtpServer(int port)
+    private LocalSmtpServer(int port, (string User, string Password)? credentials)
     {
         Port = port;
         store = new Store(this);
         var options = new SmtpServerOptionsBuilder().ServerName("localhost")
-            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication())
+            .Endpoint(e =>
+            {
+                e.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication();
+                if (credentials is not null) e.AuthenticationRequired();
+            })
             .Build();
         var services = new SmtpServiceProvider();
         services.Add(store);
+        if (credentials is { } c) services.Add(new Authenticator(c.User, c.Password));
         server = new SmtpServerHost(options, services);
         running = server.StartAsync(stopping.Token);
     }
 
-    public static LocalSmtpServer Start() => new(FreePort());
+    /// <summary>Starts the server; with <paramref name="credentials"/> it requires AUTH and accepts only those.</summary>
+    public static LocalSmtpServer Start((string User, string Password)? credentials = null) => new(FreePort(), credentials);
 
     /// <summary>A port nothing listens on right now (the OS picked it for a listener that is closed again).</summary>
     public static int FreePort()
@@ -83,6 +90,12 @@ public sealed class LocalSmtpServer : IAsyncDisposable
             // Stopped as asked.
         }
         stopping.Dispose();
+    }
+
+    private sealed class Authenticator(string user, string password) : IUserAuthenticator
+    {
+        public Task<bool> AuthenticateAsync(ISessionContext context, string user1, string password1, CancellationToken cancellationToken) =>
+            Task.FromResult(user1 == user && password1 == password);
     }
 
     private sealed class Store(LocalSmtpServer owner) : MessageStore

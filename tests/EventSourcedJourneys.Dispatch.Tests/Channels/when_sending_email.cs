@@ -17,11 +17,13 @@ public sealed class when_sending_email : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static ChannelHost Host(int port) => new(new Dictionary<string, string?>
+    private static ChannelHost Host(int port, string? user = null, string? password = null, string security = "None") => new(new Dictionary<string, string?>
     {
+        ["Journeys:Channels:Smtp:UserName"] = user,
+        ["Journeys:Channels:Smtp:Password"] = password,
         ["Journeys:Channels:Smtp:Host"] = "127.0.0.1",
         ["Journeys:Channels:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Journeys:Channels:Smtp:Security"] = "None",
+        ["Journeys:Channels:Smtp:Security"] = security,
         ["Journeys:Channels:Smtp:FromAddress"] = "hello@acme.example",
         ["Journeys:Channels:Smtp:FromName"] = "Acme",
         ["Journeys:Channels:Smtp:TimeoutSeconds"] = "5",
@@ -127,5 +129,31 @@ public sealed class when_sending_email : IAsyncLifetime
         Assert.NotEqual(a, b);
         Assert.Matches(@"^journeys\.[A-Za-z0-9._-]+@acme\.example$", a);
         Assert.Equal("journeys.rule-v1-evt-42@acme.example", b);
+    }
+
+    [Fact]
+    public async Task configured_credentials_are_used_and_refused_ones_are_permanent()
+    {
+        await using var guarded = LocalSmtpServer.Start(("journeys", "s3cret"));
+        await using var right = Host(guarded.Port, "journeys", "s3cret");
+        await using var wrong = Host(guarded.Port, "journeys", "guess");
+        await using var none = Host(guarded.Port);
+
+        Assert.IsType<DeliveryAttempt.Sent>(await right.SendAsync(Email()));
+        var refused = Assert.IsType<DeliveryAttempt.PermanentFailure>(await wrong.SendAsync(Email()));
+        Assert.Contains("credentials", refused.Reason);
+        Assert.IsType<DeliveryAttempt.PermanentFailure>(await none.SendAsync(Email()));
+        Assert.Single(await guarded.WaitForAsync(1));
+    }
+
+    [Fact]
+    public async Task requiring_starttls_from_a_relay_without_it_is_permanent_and_sends_nothing_in_clear()
+    {
+        await using var strict = Host(smtp.Port, security: "StartTls");
+
+        var failure = Assert.IsType<DeliveryAttempt.PermanentFailure>(await strict.SendAsync(Email()));
+
+        Assert.Contains("STARTTLS", failure.Reason);
+        Assert.Empty(smtp.Received);
     }
 }

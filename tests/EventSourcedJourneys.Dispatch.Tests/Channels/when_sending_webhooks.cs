@@ -198,4 +198,30 @@ public sealed class when_sending_webhooks : IAsyncLifetime
         Assert.IsType<DeliveryAttempt.PermanentFailure>(await host.SendAsync(ChannelHost.Message(Channel.Webhook, address)));
         Assert.Empty(receiver.Requests);
     }
+
+    [Fact]
+    public async Task a_huge_answer_is_not_read_whole()
+    {
+        var megabytes = new string('x', 3 * 1024 * 1024);
+        receiver.Respond = _ => new Reply(200, megabytes, "text/plain");
+        Assert.IsType<DeliveryAttempt.Sent>(await host.SendAsync(Message()));
+
+        receiver.Respond = _ => new Reply(500, megabytes, "text/plain");
+        var failure = Assert.IsType<DeliveryAttempt.TransientFailure>(await host.SendAsync(Message()));
+        Assert.True(failure.Reason.Length < 1000);
+    }
+
+    [Fact]
+    public async Task concurrent_messages_each_arrive_once_with_their_own_key()
+    {
+        var messages = Enumerable.Range(0, 200).Select(_ => Guid.NewGuid())
+            .Select(id => Message() with { MessageId = id, IdempotencyKey = OutgoingMessage.IdempotencyKeyFor(id) }).ToList();
+
+        var attempts = await Task.WhenAll(messages.Select(host.SendAsync));
+
+        Assert.All(attempts, a => Assert.IsType<DeliveryAttempt.Sent>(a));
+        var requests = await receiver.WaitForAsync(200);
+        Assert.Equal(messages.Select(m => m.IdempotencyKey).Order(), requests.Select(r => r.Header("Idempotency-Key")).Order());
+        Assert.All(requests, r => Assert.True(Verifies(r, Secret, ChannelHost.Now)));
+    }
 }

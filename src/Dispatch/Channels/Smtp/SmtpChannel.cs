@@ -52,6 +52,16 @@ public sealed class SmtpChannel(IOptionsMonitor<SmtpOptions> options, IClock clo
         {
             return new DeliveryAttempt.PermanentFailure($"The SMTP server refused the credentials: {e.Message}");
         }
+        catch (ServiceNotAuthenticatedException e)
+        {
+            return new DeliveryAttempt.PermanentFailure(
+                $"The SMTP server requires authentication ({e.Message}): set Journeys:Channels:Smtp:UserName and Password.");
+        }
+        catch (NotSupportedException e)
+        {
+            // E.g. Security StartTls against a relay without STARTTLS: the settings and the server disagree.
+            return new DeliveryAttempt.PermanentFailure($"The SMTP server does not support what the settings ask: {e.Message}");
+        }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
             return new DeliveryAttempt.TransientFailure($"The SMTP server did not answer within {settings.TimeoutSeconds:0.#} s.");

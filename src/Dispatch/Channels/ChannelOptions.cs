@@ -18,6 +18,12 @@ public sealed class SmtpOptions
     public string? MessageIdDomain { get; set; }
 
     public double TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Connections to the relay open at once (and so messages in flight); read at start.</summary>
+    public int MaxConnections { get; set; } = 4;
+
+    /// <summary>How long a connection may wait for its next message before it is closed rather than reused.</summary>
+    public double IdleSeconds { get; set; } = 30;
 }
 
 public enum SmtpSecurity

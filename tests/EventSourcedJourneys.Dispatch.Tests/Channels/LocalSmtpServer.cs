@@ -47,11 +47,20 @@ public sealed class LocalSmtpServer : IAsyncDisposable
         return store.Mail.ToList();
     }
 
-    private LocalSmtpServer(int port, (string User, string Password)? credentials)
+    private int sessionsStarted;
+    private int sessionsEnded;
+    private readonly SemaphoreSlim sessionEnded = new(0);
+
+    /// <summary>SMTP sessions (connections) the server has seen start.</summary>
+    public int SessionsStarted => Volatile.Read(ref sessionsStarted);
+
+    private LocalSmtpServer(int port, (string User, string Password)? credentials, TimeSpan? idleTimeout)
     {
         Port = port;
         store = new Store(this);
-        var options = new SmtpServerOptionsBuilder().ServerName("localhost")
+        var builder = new SmtpServerOptionsBuilder().ServerName("localhost");
+        if (idleTimeout is { } timeout) builder.CommandWaitTimeout(timeout);
+        var options = builder
             .Endpoint(e =>
             {
                 e.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication();
@@ -62,11 +71,37 @@ public sealed class LocalSmtpServer : IAsyncDisposable
         services.Add(store);
         if (credentials is { } c) services.Add(new Authenticator(c.User, c.Password));
         server = new SmtpServerHost(options, services);
+        server.SessionCreated += (_, _) => Interlocked.Increment(ref sessionsStarted);
+        server.SessionCompleted += (_, _) => EndSession();
+        server.SessionFaulted += (_, _) => EndSession();
+        server.SessionCancelled += (_, _) => EndSession();
         running = server.StartAsync(stopping.Token);
     }
 
-    /// <summary>Starts the server; with <paramref name="credentials"/> it requires AUTH and accepts only those.</summary>
-    public static LocalSmtpServer Start((string User, string Password)? credentials = null) => new(FreePort(), credentials);
+    /// <summary>Starts the server; with <paramref name="credentials"/> it requires AUTH and accepts only those; with
+    /// <paramref name="idleTimeout"/> it closes a connection that sends no command for that long.</summary>
+    public static LocalSmtpServer Start((string User, string Password)? credentials = null, TimeSpan? idleTimeout = null) =>
+        new(FreePort(), credentials, idleTimeout);
+
+    private void EndSession()
+    {
+        Interlocked.Increment(ref sessionsEnded);
+        sessionEnded.Release();
+    }
+
+    /// <summary>Returns once <paramref name="count"/> sessions have ended (the client quit or the server closed them).</summary>
+    public async Task WaitForSessionsEndedAsync(int count, TimeSpan? within = null)
+    {
+        using var deadline = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            while (Volatile.Read(ref sessionsEnded) < count) await sessionEnded.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{sessionsEnded} of {count} sessions ended in time.");
+        }
+    }
 
     /// <summary>A port nothing listens on right now (the OS picked it for a listener that is closed again).</summary>
     public static int FreePort()

@@ -156,4 +156,54 @@ public sealed class when_sending_email : IAsyncLifetime
         Assert.Contains("STARTTLS", failure.Reason);
         Assert.Empty(smtp.Received);
     }
+
+    [Fact]
+    public async Task consecutive_messages_share_one_connection()
+    {
+        for (var i = 0; i < 3; i++) Assert.IsType<DeliveryAttempt.Sent>(await host.SendAsync(Email($"contact{i}@example.com")));
+
+        Assert.Equal(3, (await smtp.WaitForAsync(3)).Count);
+        Assert.Equal(1, smtp.SessionsStarted);
+    }
+
+    [Fact]
+    public async Task a_connection_the_relay_closed_while_idle_is_replaced()
+    {
+        await using var impatient = LocalSmtpServer.Start(idleTimeout: TimeSpan.FromMilliseconds(300));
+        await using var sender = Host(impatient.Port);
+
+        Assert.IsType<DeliveryAttempt.Sent>(await sender.SendAsync(Email("first@example.com")));
+        await impatient.WaitForSessionsEndedAsync(1);
+        Assert.IsType<DeliveryAttempt.Sent>(await sender.SendAsync(Email("second@example.com")));
+
+        Assert.Equal(["first@example.com", "second@example.com"], (await impatient.WaitForAsync(2)).Select(m => m.To.Single()));
+        Assert.Equal(2, impatient.SessionsStarted);
+    }
+
+    [Fact]
+    public async Task a_refused_message_does_not_spoil_the_next_one()
+    {
+        var refuseNext = true;
+        smtp.Answer = () =>
+        {
+            if (!refuseNext) return SmtpResponse.Ok;
+            refuseNext = false;
+            return new SmtpResponse(SmtpReplyCode.MailboxUnavailable, "5.1.1 no such user");
+        };
+
+        Assert.IsType<DeliveryAttempt.PermanentFailure>(await host.SendAsync(Email("gone@example.com")));
+        Assert.IsType<DeliveryAttempt.Sent>(await host.SendAsync(Email("ann@example.com")));
+
+        Assert.Equal("ann@example.com", Assert.Single(await smtp.WaitForAsync(1)).To.Single());
+    }
+
+    [Fact]
+    public async Task concurrent_messages_use_at_most_the_configured_connections()
+    {
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => host.SendAsync(Email($"contact{i}@example.com"))));
+
+        Assert.All(attempts, a => Assert.IsType<DeliveryAttempt.Sent>(a));
+        Assert.Equal(20, (await smtp.WaitForAsync(20)).Select(m => m.To.Single()).Distinct().Count());
+        Assert.InRange(smtp.SessionsStarted, 1, 4);
+    }
 }

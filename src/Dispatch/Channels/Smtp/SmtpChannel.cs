@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
 using EventSourcedJourneys.Domain.Messages;
@@ -14,9 +15,16 @@ namespace EventSourcedJourneys.Dispatch.Channels.Smtp;
 /// Email through an SMTP relay with MailKit. The Message-ID is derived from the idempotency key, so every attempt of
 /// a message carries the same one and receiving systems (and the relay's duplicate detection) can tell a retry from a
 /// new message; it is also the provider id. SMTP's own classes decide retries: 4xx transient, 5xx permanent.
+/// Connections are kept for reuse (at most <see cref="SmtpOptions.MaxConnections"/>, idle at most
+/// <see cref="SmtpOptions.IdleSeconds"/>, checked with NOOP before reuse); one that failed in any way is closed.
 /// </summary>
-public sealed class SmtpChannel(IOptionsMonitor<SmtpOptions> options, IClock clock) : IChannelAdapter
+public sealed class SmtpChannel(IOptionsMonitor<SmtpOptions> options, IClock clock) : IChannelAdapter, IDisposable
 {
+    private readonly ConcurrentBag<IdleConnection> idle = [];
+    private readonly SemaphoreSlim slots = new(Math.Max(1, options.CurrentValue.MaxConnections));
+
+    private sealed record IdleConnection(SmtpClient Client, string Settings, long IdleSince);
+
     public Channel Channel => Channel.Email;
 
     public async Task<DeliveryAttempt> SendAsync(OutgoingMessage message, CancellationToken cancellation)
@@ -30,14 +38,14 @@ public sealed class SmtpChannel(IOptionsMonitor<SmtpOptions> options, IClock clo
 
         var messageId = MessageIdFor(message.IdempotencyKey, settings.MessageIdDomain ?? from.Domain);
         var mail = Compose(message, from, to, messageId, clock.GetCurrentInstant());
-        using var client = new SmtpClient { Timeout = (int)HttpDelivery.Timeout(settings.TimeoutSeconds).TotalMilliseconds };
+        await slots.WaitAsync(cancellation);
+        SmtpClient? client = null;
         try
         {
-            await client.ConnectAsync(settings.Host, settings.Port, ToMailKit(settings.Security), cancellation);
-            if (!string.IsNullOrEmpty(settings.UserName))
-                await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellation);
+            client = await ConnectionAsync(settings, cancellation);
             await client.SendAsync(mail, cancellation);
-            await client.DisconnectAsync(quit: true, cancellation);
+            idle.Add(new IdleConnection(client, Key(settings), Environment.TickCount64));
+            client = null;
             return new DeliveryAttempt.Sent(messageId);
         }
         catch (SmtpCommandException e)
@@ -72,6 +80,70 @@ public sealed class SmtpChannel(IOptionsMonitor<SmtpOptions> options, IClock clo
             // The connection failed or broke: the server may come back, and the same Message-ID goes with the retry.
             return new DeliveryAttempt.TransientFailure($"The SMTP server could not be reached or dropped the connection ({e.GetType().Name}: {e.Message})");
         }
+        finally
+        {
+            if (client is not null) Close(client);
+            slots.Release();
+        }
+    }
+
+    /// <summary>An idle connection to the same relay with the same settings that still answers NOOP, or a new one.</summary>
+    private async Task<SmtpClient> ConnectionAsync(SmtpOptions settings, CancellationToken cancellation)
+    {
+        var key = Key(settings);
+        var maxIdle = (long)(Math.Max(0, settings.IdleSeconds) * 1000);
+        while (idle.TryTake(out var connection))
+        {
+            if (connection.Settings == key && Environment.TickCount64 - connection.IdleSince <= maxIdle && connection.Client.IsConnected)
+            {
+                try
+                {
+                    await connection.Client.NoOpAsync(cancellation);
+                    return connection.Client;
+                }
+                catch (Exception e) when (e is SmtpCommandException or SmtpProtocolException or IOException or SocketException
+                                              or ServiceNotConnectedException)
+                {
+                    // The relay closed it while idle; a new connection follows.
+                }
+            }
+            Close(connection.Client);
+        }
+
+        var client = new SmtpClient { Timeout = (int)HttpDelivery.Timeout(settings.TimeoutSeconds).TotalMilliseconds };
+        try
+        {
+            await client.ConnectAsync(settings.Host!, settings.Port, ToMailKit(settings.Security), cancellation);
+            if (!string.IsNullOrEmpty(settings.UserName))
+                await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellation);
+            return client;
+        }
+        catch
+        {
+            Close(client);
+            throw;
+        }
+    }
+
+    private static string Key(SmtpOptions s) => string.Join('\u0000', s.Host, s.Port, s.Security, s.UserName, s.Password, s.TimeoutSeconds);
+
+    private static void Close(SmtpClient client)
+    {
+        try
+        {
+            if (client.IsConnected) client.Disconnect(quit: false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException or ServiceNotConnectedException)
+        {
+            // Already gone.
+        }
+        client.Dispose();
+    }
+
+    public void Dispose()
+    {
+        while (idle.TryTake(out var connection)) Close(connection.Client);
+        slots.Dispose();
     }
 
     /// <summary>

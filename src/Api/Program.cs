@@ -2,8 +2,10 @@ using EventSourcedJourneys.Api.Hosting;
 using EventSourcedJourneys.Api.Ingestion;
 using EventSourcedJourneys.Api.Workspaces;
 using EventSourcedJourneys.Dispatch.Channels;
-using EventSourcedJourneys.Dispatch.Templates;
+using EventSourcedJourneys.Dispatch.Delivery;
 using EventSourcedJourneys.Dispatch.Engine;
+using EventSourcedJourneys.Dispatch.Templates;
+using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Dispatch.Rules;
 using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Domain.Messages;
@@ -17,6 +19,7 @@ using JasperFx.MultiTenancy;
 using NodaTime;
 using Scalar.AspNetCore;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -34,7 +37,9 @@ builder.Services.AddWolverineHttp();
 builder.Services.AddSingleton<WorkspaceRegistry>();
 builder.Services.AddSingleton<LiveRules>();
 builder.Services.AddSingleton<IWorkspaceTimeZones>(services => services.GetRequiredService<WorkspaceRegistry>());
-builder.Services.AddSingleton<IContactFacts, StreamContactFacts>();
+builder.Services.AddSingleton<ProfileContactFacts>();
+builder.Services.AddSingleton<IContactFacts>(services => services.GetRequiredService<ProfileContactFacts>());
+builder.Services.AddSingleton<ITemplateFacts>(services => services.GetRequiredService<ProfileContactFacts>());
 builder.Services.AddJourneyTemplates();
 builder.Services.AddJourneyChannels(builder.Configuration);
 builder.Services.AddSingleton<TriggerEngine>();
@@ -65,6 +70,10 @@ builder.Services.AddMarten(services =>
     .AddAsyncDaemon(DaemonMode.HotCold)
     .PublishEventsToWolverine("Reactions", relay =>
     {
+        relay.PublishEvent<ContactTracked>();
+        relay.PublishEvent<PageViewed>();
+        relay.PublishEvent<ScreenViewed>();
+        relay.PublishEvent<ContactIdentified>();
         relay.PublishEvent<MessageScheduled>();
         relay.PublishEvent<MessageRescheduled>();
     });
@@ -76,6 +85,13 @@ builder.Host.UseWolverine(opts =>
     opts.UseRuntimeCompilation();
     opts.UseSystemTextJsonForSerialization(json => JourneysJson.Configure(json));
     opts.Policies.AutoApplyTransactions();
+    // Ingestion and the engine append to the same contact streams; a lost race is retried, and the retry sees what
+    // the winner wrote (claims make the engine's decisions idempotent).
+    opts.OnException<JasperFx.ConcurrencyException>()
+        .Or<JasperFx.Events.EventStreamUnexpectedMaxEventIdException>()
+        .Or<JasperFx.DocumentAlreadyExistsException>()
+        .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250),
+            TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1));
     opts.Policies.UseDurableLocalQueues();
     opts.Durability.ScheduledJobPollingTime =
         TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Journeys:ScheduledPollingMilliseconds", 1000));

@@ -69,4 +69,32 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
         }
         return appended;
     }
+
+    /// <summary>After the contact's traits changed: schedules the reminders of live date triggers still ahead, once each.</summary>
+    public async Task<int> PlanDateRemindersAsync(IDocumentSession session, Guid contactId, EventRef traitsChange, CancellationToken cancellation)
+    {
+        var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
+        if (rules.Document.DateTriggers.Count == 0) return 0;
+
+        var facts = await contacts.LoadAsync(session, contactId, cancellation);
+        var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
+        var change = new ContactEvent(traitsChange, new Dsl.Runtime.RecordedEvent(traitsChange.Name, traitsChange.OccurredAt));
+        var now = clock.GetCurrentInstant();
+        var appended = 0;
+        foreach (var trigger in rules.Document.DateTriggers)
+        {
+            if (!rules.Rules.TryGetValue(trigger.Name, out var rule) || rule.Paused) continue;
+            var version = new RuleVersionRef(rule.Name, rule.Version, rule.ContentHash);
+            var zone = DateTriggerDecisions.ZoneFor(trigger.OnDate!, facts.TimeZone ?? workspaceZone, workspaceZone);
+            var candidates = DateTriggerDecisions.OnTraitsChanged(trigger, version, contactId, change, facts.Snapshot, zone, _ => false, now);
+            foreach (var group in candidates.GroupBy(e => e.MessageId))
+            {
+                if (await session.LoadAsync<MessageClaim>(group.Key, cancellation) is not null) continue;
+                session.Insert(new MessageClaim(group.Key, now));
+                session.Events.Append(contactId, group.Cast<object>().ToArray());
+                appended += group.Count();
+            }
+        }
+        return appended;
+    }
 }

@@ -3,6 +3,7 @@ using EventSourcedJourneys.Api.Workspaces;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using EventSourcedJourneys.Dispatch.Tests.Channels;
 using NodaTime;
 using NodaTime.Testing;
 using Npgsql;
@@ -26,15 +27,37 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
     public IssuedKeys Acme { get; private set; } = null!;
     public IssuedKeys Globex { get; private set; } = null!;
 
+    /// <summary>A real SMTP server the email channel delivers to.</summary>
+    public LocalSmtpServer Smtp { get; private set; } = null!;
+
+    /// <summary>A real HTTP server standing in for Twilio (sms, whatsapp) and FCM (push).</summary>
+    public LocalHttpReceiver Providers { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabaseAsync("esj");
+        Smtp = LocalSmtpServer.Start();
+        Providers = await LocalHttpReceiver.StartAsync();
+        Providers.Respond = request => request.Path.Contains("/Messages.json")
+            ? new Reply(201, $"{{\"sid\": \"SM{Guid.NewGuid():N}\"}}")
+            : new Reply(200, $"{{\"name\": \"projects/test/messages/{Guid.NewGuid():N}\"}}");
         Host = await AlbaHost.For<Program>(builder =>
         {
             builder.UseSetting("ConnectionStrings:Journeys", ConnectionString);
             builder.UseSetting("Journeys:DemoWorkspace:Enabled", "false");
             builder.UseSetting("Journeys:ScheduledPollingMilliseconds", "100");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Journeys:Channels:Smtp:Host", "127.0.0.1");
+            builder.UseSetting("Journeys:Channels:Smtp:Port", Smtp.Port.ToString());
+            builder.UseSetting("Journeys:Channels:Smtp:Security", "None");
+            builder.UseSetting("Journeys:Channels:Smtp:FromAddress", "news@shop.example");
+            builder.UseSetting("Journeys:Channels:Twilio:BaseUrl", Providers.BaseUrl);
+            builder.UseSetting("Journeys:Channels:Twilio:AccountSid", "ACtest");
+            builder.UseSetting("Journeys:Channels:Twilio:AuthToken", "secret");
+            builder.UseSetting("Journeys:Channels:Twilio:SmsFrom", "+15550001111");
+            builder.UseSetting("Journeys:Channels:Fcm:BaseUrl", Providers.BaseUrl);
+            builder.UseSetting("Journeys:Channels:Fcm:ProjectId", "test");
+            builder.UseSetting("Journeys:Channels:Fcm:AccessToken", "token");
             builder.ConfigureServices(services =>
             {
                 services.AddSingleton<IClock>(Clock);
@@ -64,19 +87,19 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
     }
 
     /// <summary>
-    /// Moves the FakeClock forward and makes every durable scheduled message that is due by the new time
-    /// eligible to run now, so that waits of minutes or days pass in a test without sleeping.
+    /// Moves the FakeClock forward and every durable scheduled message with it, so that waits of minutes or days pass
+    /// in a test without sleeping. Waits are scheduled as real-time delays from the fake now; pulling every scheduled
+    /// envelope earlier by the same span keeps "due by the fake clock" and "due by the database clock" the same thing.
+    /// Always move the clock with this method, never with Clock.Advance, once anything is scheduled.
     /// </summary>
     public async Task AdvanceClockAsync(Duration by)
     {
         Clock.Advance(by);
-        // Durable waits are scheduled as real-time delays from the (fake) now; shift the ones that fall
-        // within the advanced span to run at once.
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            $"update {await IncomingEnvelopesTableAsync(connection)} set execution_time = now() - interval '1 second' " +
-            "where status = 'Scheduled' and execution_time <= now() + make_interval(secs => @seconds)", connection);
+            $"update {await IncomingEnvelopesTableAsync(connection)} set execution_time = execution_time - make_interval(secs => @seconds) " +
+            "where status = 'Scheduled'", connection);
         command.Parameters.AddWithValue("seconds", by.TotalSeconds);
         await command.ExecuteNonQueryAsync();
     }
@@ -93,6 +116,8 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         if (Host is not null) await Host.DisposeAsync();
+        if (Smtp is not null) await Smtp.DisposeAsync();
+        if (Providers is not null) await Providers.DisposeAsync();
     }
 }
 

@@ -12,7 +12,9 @@ public sealed class WaitForHandled<T> : ITrackedCondition
 
     public void Record(EnvelopeRecord record)
     {
-        if (record.Message is T && record.MessageEventType == MessageEventType.MessageSucceeded) _seen = true;
+        // Events published from the store arrive wrapped in IEvent<T>.
+        var message = record.Message is JasperFx.Events.IEvent e ? e.Data : record.Message;
+        if (message is T && record.MessageEventType == MessageEventType.MessageSucceeded) _seen = true;
     }
 
     public bool IsCompleted() => _seen;

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using EventSourcedJourneys.Dispatch.Delivery;
+using EventSourcedJourneys.Domain.Contacts;
+using EventSourcedJourneys.Domain.Delivery;
+using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Dsl.Runtime;
+using EventSourcedJourneys.Projections.Contacts;
+using Marten;
+using NodaTime;
+
+namespace EventSourcedJourneys.Dispatch.Engine;
+
+/// <summary>
+/// A contact's facts as the rules read them: traits, latest context, addresses and consent from the contact profile
+/// (merged contacts included), and the events of every stream that holds the person's history. Track calls are events
+/// under their own name; page and screen views under "page" and "screen".
+/// </summary>
+public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
+{
+    public async Task<ContactFacts> LoadAsync(IQuerySession session, Guid contactId, CancellationToken cancellation)
+    {
+        var profile = await ContactProfiles.LoadAsync(session, contactId, cancellation);
+        var streams = profile is null ? [contactId] : ContactProfiles.StreamIds(profile);
+
+        var events = new List<ContactEvent>();
+        foreach (var stream in streams)
+        {
+            foreach (var e in await session.Events.FetchStreamAsync(stream, token: cancellation))
+            {
+                if (Recorded(e.Data) is { } recorded)
+                    events.Add(new ContactEvent(new EventRef(e.Id, e.Sequence, recorded.Name, recorded.Timestamp), recorded));
+            }
+        }
+        events.Sort((a, b) => a.Event.Timestamp != b.Event.Timestamp
+            ? a.Event.Timestamp.CompareTo(b.Event.Timestamp)
+            : a.Ref.Sequence.CompareTo(b.Ref.Sequence));
+
+        var traits = profile is null ? ObjectValue.Empty : Traits(profile.Traits);
+        var context = profile?.LatestContext is { } latest ? Value.ObjectFromJson(latest.Context) : ObjectValue.Empty;
+        var snapshot = new ContactSnapshot(traits, context, events.Select(e => e.Event));
+        return new ContactFacts(snapshot, events, profile?.Reachability() ?? ContactReachability.Nowhere, ZoneOf(profile));
+    }
+
+    public async Task<(JsonElement? Traits, JsonElement? Context, DateTimeZone? Zone)> ContactAsync(IQuerySession session, Guid contactId,
+        CancellationToken cancellation)
+    {
+        var profile = await ContactProfiles.LoadAsync(session, contactId, cancellation);
+        if (profile is null) return (null, null, null);
+        return (JsonSerializer.SerializeToElement(profile.Traits), profile.LatestContext?.Context, ZoneOf(profile));
+    }
+
+    /// <summary>The event as rules see it, for the kinds of events rules can name.</summary>
+    public static RecordedEvent? Recorded(object data) => data switch
+    {
+        ContactTracked t => new RecordedEvent(t.Event, t.Timestamp, Value.ObjectFromJson(t.Properties), Value.ObjectFromJson(t.Context)),
+        PageViewed p => new RecordedEvent("page", p.Timestamp, Value.ObjectFromJson(p.Properties), Value.ObjectFromJson(p.Context)),
+        ScreenViewed s => new RecordedEvent("screen", s.Timestamp, Value.ObjectFromJson(s.Properties), Value.ObjectFromJson(s.Context)),
+        _ => null,
+    };
+
+    private static ObjectValue Traits(IReadOnlyDictionary<string, JsonElement> traits) =>
+        new(traits.ToDictionary(t => t.Key, t => Value.FromJson(t.Value), StringComparer.Ordinal));
+
+    private static DateTimeZone? ZoneOf(ContactProfile? profile) =>
+        profile?.LatestContext?.TimeZone is { } id ? DateTimeZoneProviders.Tzdb.GetZoneOrNull(id) : null;
+}

@@ -41,6 +41,10 @@ public sealed class WebhookOptions
     /// <summary>Workspace id → the secret its webhook receivers verify signatures with.</summary>
     public Dictionary<string, string> Secrets { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>When not empty, the only hosts webhooks may go to (exact names, or "*.example.com" for subdomains);
+    /// a deployment whose webhook URLs come from untrusted parties sets it so nothing is posted inside its network.</summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
     public double TimeoutSeconds { get; set; } = 10;
 }
 

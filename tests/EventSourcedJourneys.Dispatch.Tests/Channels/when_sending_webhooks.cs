@@ -224,4 +224,23 @@ public sealed class when_sending_webhooks : IAsyncLifetime
         Assert.Equal(messages.Select(m => m.IdempotencyKey).Order(), requests.Select(r => r.Header("Idempotency-Key")).Order());
         Assert.All(requests, r => Assert.True(Verifies(r, Secret, ChannelHost.Now)));
     }
+
+    [Fact]
+    public async Task with_allowed_hosts_a_webhook_goes_only_to_those()
+    {
+        await using var guarded = new ChannelHost(new Dictionary<string, string?>
+        {
+            ["Journeys:Channels:Webhook:Secrets:acme"] = Secret,
+            ["Journeys:Channels:Webhook:AllowedHosts:0"] = "*.hooks.example.com",
+            ["Journeys:Channels:Webhook:AllowedHosts:1"] = "localhost",
+        });
+
+        var refused = Assert.IsType<DeliveryAttempt.PermanentFailure>(await guarded.SendAsync(Message()));
+        Assert.Contains("'127.0.0.1' is not among the hosts", refused.Reason);
+        Assert.Empty(receiver.Requests);
+
+        var port = new Uri(receiver.BaseUrl).Port;
+        Assert.IsType<DeliveryAttempt.Sent>(await guarded.SendAsync(ChannelHost.Message(Channel.Webhook, $"http://localhost:{port}/hooks")));
+        Assert.Single(await receiver.WaitForAsync(1));
+    }
 }

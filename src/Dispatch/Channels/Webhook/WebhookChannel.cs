@@ -42,7 +42,8 @@ public sealed record WebhookContent(string? Subject, string Body, string? Html, 
 /// POSTs a signed JSON envelope to the contact's webhook URL. Unsigned webhooks are never sent: a workspace without a
 /// secret gets a permanent failure naming the setting.
 /// </summary>
-public sealed class WebhookChannel(IHttpClientFactory clients, IWebhookSecrets secrets, IClock clock) : IChannelAdapter
+public sealed class WebhookChannel(IHttpClientFactory clients, IWebhookSecrets secrets, IOptionsMonitor<WebhookOptions> options, IClock clock)
+    : IChannelAdapter
 {
     public const string HttpClientName = "journeys-webhook";
     private static readonly JsonSerializerOptions Json = JourneysJson.Create();
@@ -53,6 +54,9 @@ public sealed class WebhookChannel(IHttpClientFactory clients, IWebhookSecrets s
     {
         if (!Addresses.IsWebhookUrl(message.Address))
             return new DeliveryAttempt.PermanentFailure($"'{message.Address}' is not an absolute http(s) URL.");
+        if (!IsAllowed(new Uri(message.Address).IdnHost, options.CurrentValue.AllowedHosts))
+            return new DeliveryAttempt.PermanentFailure(
+                $"'{new Uri(message.Address).Host}' is not among the hosts webhooks may go to (Journeys:Channels:Webhook:AllowedHosts).");
         if (await secrets.SecretForAsync(message.Workspace, cancellation) is not { } secret)
             return new DeliveryAttempt.PermanentFailure(
                 $"Workspace '{message.Workspace}' has no webhook secret (Journeys:Channels:Webhook:Secrets:{message.Workspace}); unsigned webhooks are not sent.");
@@ -85,4 +89,9 @@ public sealed class WebhookChannel(IHttpClientFactory clients, IWebhookSecrets s
                 : message.MessageId.ToString());
         }
     }
+
+    private static bool IsAllowed(string host, IReadOnlyList<string> allowed) =>
+        allowed.Count == 0 || allowed.Any(pattern => pattern.StartsWith("*.", StringComparison.Ordinal)
+            ? host.EndsWith(pattern[1..], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(host, pattern, StringComparison.OrdinalIgnoreCase));
 }

@@ -3,6 +3,7 @@ using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Projections.Messages;
 using EventSourcedJourneys.Tests.Infrastructure;
+using EventSourcedJourneys.Tests.Rules;
 using NodaTime;
 using static EventSourcedJourneys.Tests.Delivery.DeliveryScenario;
 
@@ -64,6 +65,30 @@ public sealed class when_a_cart_is_abandoned(AppFixture app) : IntegrationTest(a
             d => Assert.IsType<MessageScheduled>(d),
             d => Assert.Equal("You left 150 in your cart, Ana.", Assert.IsType<InboxMessageDelivered>(d).Body),
             d => Assert.Equal(1, Assert.IsType<MessageSent>(d).Attempt));
+    }
+
+    [Fact]
+    public async Task the_app_reads_it_from_the_inbox_and_marks_it_read()
+    {
+        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new
+        {
+            userId = "ana", @event = "cart_updated", properties = new { total = 150 }, timestamp = At(App.Clock.GetCurrentInstant()),
+        });
+        await App.AdvanceAndWaitAsync<EventSourcedJourneys.Dispatch.Scheduling.DeliverMessage>(Duration.FromMinutes(30));
+
+        var inbox = await App.SendAsync(HttpMethod.Get, "/v1/inbox/ana", null, 200, key: App.Acme.WriteKey);
+        Assert.Equal(1, inbox.GetProperty("unread").GetInt32());
+        var item = inbox.GetProperty("items")[0];
+        Assert.Equal("Still thinking?", item.GetProperty("title").GetString());
+        Assert.Equal("You left 150 in your cart, Ana.", item.GetProperty("body").GetString());
+
+        var messageId = item.GetProperty("messageId").GetString();
+        await App.SendAsync(HttpMethod.Post, $"/v1/inbox/ana/messages/{messageId}/read", null, 200, key: App.Acme.WriteKey);
+        Assert.Equal(0, (await App.SendAsync(HttpMethod.Get, "/v1/inbox/ana", null, 200, key: App.Acme.WriteKey)).GetProperty("unread").GetInt32());
+
+        await App.SendAsync(HttpMethod.Post, $"/v1/inbox/ana/messages/{Guid.NewGuid()}/read", null, 404, key: App.Acme.WriteKey);
+        Assert.Equal(0, (await App.SendAsync(HttpMethod.Get, "/v1/inbox/ana", null, 200, key: App.Globex.WriteKey))
+            .GetProperty("items").GetArrayLength());
     }
 
     [Fact]

@@ -22,20 +22,29 @@ public sealed record SavedTemplate(string Name, Channel Channel, int Version, st
 
 public static class SaveTemplateEndpoint
 {
-    [WolverinePut("/templates/{name}", Name = "SaveTemplate")]
-    [Tags("Templates")]
-    public static async Task<IResult> Put(string name, SaveTemplate body, IDocumentSession session, LiquidTemplates liquid, IClock clock,
-        CancellationToken cancellation)
+    /// <summary>The template a request describes, or the problem that it is not one: a bad name or shape (400) or
+    /// Liquid that does not parse (422, with field, line and column).</summary>
+    public static IResult? Draft(string name, SaveTemplate body, LiquidTemplates liquid, Instant now, out MessageTemplate draft)
     {
+        draft = null!;
         if (!TemplateDefinition.IsValidName(name)) return TemplateProblems.BadName(name);
         var shape = TemplateDefinition.ShapeErrors(body.Channel, body.Subject, body.Body, body.Html, body.Title, body.Data);
         if (shape.Count > 0) return Results.ValidationProblem(shape, title: "The template is incomplete or has fields its channel does not");
         Domain.Messages.Channels.TryParse(body.Channel, out var channel);
 
-        var id = MessageTemplate.IdFor(name, channel);
-        var draft = new MessageTemplate(id, name, channel, body.Subject, body.Body!, body.Html, body.Title, body.Data, 0, "", clock.GetCurrentInstant());
+        draft = new MessageTemplate(MessageTemplate.IdFor(name, channel), name, channel, body.Subject, body.Body!, body.Html, body.Title,
+            body.Data, 0, "", now);
         var problems = liquid.Check(draft.Sources());
-        if (problems.Count > 0) return TemplateProblems.DoesNotParse(name, problems);
+        return problems.Count > 0 ? TemplateProblems.DoesNotParse(name, problems) : null;
+    }
+
+    [WolverinePut("/templates/{name}", Name = "SaveTemplate")]
+    [Tags("Templates")]
+    public static async Task<IResult> Put(string name, SaveTemplate body, IDocumentSession session, LiquidTemplates liquid, IClock clock,
+        CancellationToken cancellation)
+    {
+        if (Draft(name, body, liquid, clock.GetCurrentInstant(), out var draft) is { } problem) return problem;
+        var (id, channel) = (draft.Id, draft.Channel);
 
         var hash = LiquidTemplates.Hash(string.Join("\u0000", draft.Sources().Select(s => $"{s.Field}\u0001{s.Source}")));
         var current = await session.LoadAsync<MessageTemplate>(id, cancellation);

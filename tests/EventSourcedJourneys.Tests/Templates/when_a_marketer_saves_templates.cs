@@ -225,4 +225,20 @@ public sealed class when_a_marketer_saves_templates(AppFixture app) : Integratio
         Assert.All(new[] { Channel.Email, Channel.Sms, Channel.WhatsApp, Channel.Push, Channel.WebPush, Channel.Webhook },
             c => Assert.True(channels.Supports(c), $"{c} has no adapter"));
     }
+
+    [Fact]
+    public async Task a_draft_is_previewed_without_being_saved()
+    {
+        var preview = await App.SendAsync(HttpMethod.Post, "/templates/preview", new
+        {
+            template = new { channel = "sms", body = "Hi {{ traits.first_name | upcase }}" },
+            traits = new { first_name = "ann" },
+        }, 200);
+        Assert.Equal("Hi ANN", preview.GetProperty("body").GetString());
+        Assert.Empty((await Get("/templates")).EnumerateArray());
+
+        var invalid = await App.SendAsync(HttpMethod.Post, "/templates/preview", new { template = new { channel = "sms", body = "{{ x" } }, 422);
+        Assert.Equal("body", invalid.GetProperty("diagnostics")[0].GetProperty("field").GetString());
+        await App.SendAsync(HttpMethod.Post, "/templates/preview", new { template = new { channel = "fax", body = "x" } }, 400);
+    }
 }

@@ -216,4 +216,16 @@ public sealed class when_rendering_templates
 
         Assert.Equal(RenderingFailureKind.RuntimeError, failure.Kind);
     }
+
+    [Fact]
+    public void one_renderer_serves_many_messages_at_once()
+    {
+        var template = Template(Channel.Sms, "Hi {{ traits.name }} #{{ properties.n }}");
+
+        var bodies = Enumerable.Range(0, 500).AsParallel()
+            .Select(n => Rendered(template, Model(JsonSerializer.Serialize(new { name = $"c{n}" }), JsonSerializer.Serialize(new { n }))).Body)
+            .ToList();
+
+        Assert.Equal(Enumerable.Range(0, 500).Select(n => $"Hi c{n} #{n}").Order(), bodies.Order());
+    }
 }

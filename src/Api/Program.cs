@@ -2,6 +2,7 @@ using EventSourcedJourneys.Api.Hosting;
 using EventSourcedJourneys.Api.Ingestion;
 using EventSourcedJourneys.Api.Workspaces;
 using EventSourcedJourneys.Dispatch.Channels;
+using EventSourcedJourneys.Dispatch.Channels.Webhook;
 using EventSourcedJourneys.Dispatch.Delivery;
 using EventSourcedJourneys.Dispatch.Engine;
 using EventSourcedJourneys.Dispatch.Templates;
@@ -20,6 +21,8 @@ using NodaTime;
 using Scalar.AspNetCore;
 using Wolverine;
 using Wolverine.ErrorHandling;
+using Wolverine.Configuration;
+using Wolverine.Runtime.Partitioning;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -37,6 +40,7 @@ builder.Services.AddWolverineHttp();
 builder.Services.AddSingleton<WorkspaceRegistry>();
 builder.Services.AddSingleton<LiveRules>();
 builder.Services.AddSingleton<IWorkspaceTimeZones>(services => services.GetRequiredService<WorkspaceRegistry>());
+builder.Services.AddSingleton<IWebhookSecrets>(services => services.GetRequiredService<WorkspaceRegistry>());
 builder.Services.AddSingleton<ProfileContactFacts>();
 builder.Services.AddSingleton<IContactFacts>(services => services.GetRequiredService<ProfileContactFacts>());
 builder.Services.AddSingleton<ITemplateFacts>(services => services.GetRequiredService<ProfileContactFacts>());
@@ -93,6 +97,18 @@ builder.Host.UseWolverine(opts =>
         .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250),
             TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1));
     opts.Policies.UseDurableLocalQueues();
+    // One contact's events and messages are handled one at a time, in order (no two decisions race on one contact's
+    // stream); different contacts proceed in parallel.
+    opts.MessagePartitioning
+        .ByMessage<IContactMessage>(message => message.ContactId.ToString())
+        .ByMessage<JasperFx.Events.IEvent>(e => e.StreamId.ToString())
+        .PublishToPartitionedLocalMessaging("contacts", 4, topology =>
+        {
+            topology.MessagesImplementing<IContactMessage>();
+            topology.MessagesImplementing<JasperFx.Events.IEvent>();
+            topology.MaxDegreeOfParallelism = PartitionSlots.Three;
+            topology.ConfigureQueues(queue => queue.UseDurableInbox());
+        });
     opts.Durability.ScheduledJobPollingTime =
         TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Journeys:ScheduledPollingMilliseconds", 1000));
     opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(500);

@@ -8,7 +8,17 @@ namespace EventSourcedJourneys.Api.Workspaces;
 /// </summary>
 /// <param name="TimeZone">TZDB id of the workspace's own clock: campaign dates (<c>active from … to</c>),
 /// <c>workspace</c> send windows, and the zone of contacts whose profile names none.</param>
-public sealed record Workspace(string Id, string Name, Instant CreatedAt, string TimeZone = "UTC");
+/// <param name="WebhookUrl">Where <c>send webhook</c> messages are posted; <paramref name="WebhookSecret"/> signs them.</param>
+public sealed record Workspace(string Id, string Name, Instant CreatedAt, string TimeZone = "UTC", string? WebhookUrl = null,
+    string? WebhookSecret = null);
+
+/// <summary>A workspace as the API shows it: the webhook secret is never shown again after it was issued.</summary>
+public sealed record WorkspaceView(string Id, string Name, Instant CreatedAt, string TimeZone, string? WebhookUrl, bool HasWebhookSecret,
+    string? IssuedWebhookSecret = null)
+{
+    public static WorkspaceView Of(Workspace w, string? issuedSecret = null) =>
+        new(w.Id, w.Name, w.CreatedAt, w.TimeZone, w.WebhookUrl, w.WebhookSecret is not null, issuedSecret);
+}
 
 public enum ApiKeyKind
 {

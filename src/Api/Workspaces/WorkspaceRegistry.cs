@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using EventSourcedJourneys.Dispatch.Channels.Webhook;
 using EventSourcedJourneys.Dispatch.Engine;
 using Marten;
 using NodaTime;
@@ -9,7 +10,7 @@ using NodaTime;
 namespace EventSourcedJourneys.Api.Workspaces;
 
 /// <summary>Creates workspaces with their keys, and finds the workspace a key belongs to.</summary>
-public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock) : IWorkspaceTimeZones
+public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock) : IWorkspaceTimeZones, IWebhookSecrets
 {
     private static readonly Duration CacheFor = Duration.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (ApiKey? Key, Instant Until)> _cache = new();
@@ -56,6 +57,14 @@ public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock
 
     Task<DateTimeZone> IWorkspaceTimeZones.ZoneOfAsync(string workspace, CancellationToken cancellation) =>
         TimeZoneOfAsync(workspace, cancellation);
+
+    async Task<string?> IWorkspaceTimeZones.WebhookUrlOfAsync(string workspace, CancellationToken cancellation) =>
+        (await FindAsync(workspace, cancellation))?.WebhookUrl;
+
+    async ValueTask<string?> IWebhookSecrets.SecretForAsync(string workspace, CancellationToken cancellation) =>
+        (await FindAsync(workspace, cancellation))?.WebhookSecret;
+
+    public static string NewWebhookSecret() => "whsec_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
 
     public async Task<Workspace> UpdateAsync(Workspace workspace, CancellationToken cancellation = default)
     {

@@ -19,8 +19,11 @@ public interface IContactFacts
     Task<ContactFacts> LoadAsync(IQuerySession session, Guid contactId, CancellationToken cancellation);
 }
 
-/// <summary>The workspace's own clock, for campaign dates, workspace send windows and contacts without a zone.</summary>
+/// <summary>The workspace's own clock (campaign dates, workspace send windows, contacts without a zone), and the
+/// endpoint its <c>webhook</c> messages are posted to.</summary>
 public interface IWorkspaceTimeZones
 {
     Task<DateTimeZone> ZoneOfAsync(string workspace, CancellationToken cancellation);
+
+    Task<string?> WebhookUrlOfAsync(string workspace, CancellationToken cancellation);
 }

@@ -10,10 +10,10 @@ using Wolverine;
 namespace EventSourcedJourneys.Dispatch.Scheduling;
 
 /// <summary>Durable, delayed: fires when a message's wait (or its hold for a send window) is over.</summary>
-public sealed record MessageDue(Guid ContactId, Guid MessageId, Instant DueAt);
+public sealed record MessageDue(Guid ContactId, Guid MessageId, Instant DueAt) : IContactMessage;
 
 /// <summary>Cleared by every check: hand the message to its channel.</summary>
-public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Channel, string Address, int Attempt);
+public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Channel, string Address, int Attempt) : IContactMessage;
 
 /// <summary>
 /// Reacts to <see cref="MessageScheduled"/> and <see cref="MessageRescheduled"/> (published from the event store)
@@ -62,9 +62,12 @@ public static class MessageDueHandler
         var facts = await contacts.LoadAsync(session, due.ContactId, cancellation);
         var history = (await session.LoadAsync<ContactDeliveryLog>(due.ContactId, cancellation))?.History ?? DeliveryHistory.Empty;
         var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
+        var reach = message.Channel == Channel.Webhook && await zones.WebhookUrlOfAsync(session.TenantId, cancellation) is { } url
+            ? facts.Reach with { Addresses = new Dictionary<Channel, string>(facts.Reach.Addresses) { [Channel.Webhook] = url } }
+            : facts.Reach;
 
         var outcome = DueDecisions.OnDue(new PendingMessage(message.AsScheduled(), message.EntryAt ?? message.ScheduledAt), trigger,
-            rules.Document.Policies, facts.Snapshot, facts.Events, history, facts.Reach, facts.TimeZone ?? workspaceZone, workspaceZone, now);
+            rules.Document.Policies, facts.Snapshot, facts.Events, history, reach, facts.TimeZone ?? workspaceZone, workspaceZone, now);
 
         switch (outcome)
         {

@@ -101,11 +101,7 @@ public static class DueDecisions
         return new ClearedToSend(message.Channel, address);
     }
 
-    // In-app messages go to the contact's own inbox; webhooks to the workspace's endpoint.
-    private static string? AddressOf(Channel channel, ContactReachability reach, Guid contactId) => channel switch
-    {
-        Channel.InApp => contactId.ToString(),
-        Channel.Webhook => reach.Addresses.GetValueOrDefault(channel) ?? "workspace-webhook",
-        _ => reach.Addresses.GetValueOrDefault(channel),
-    };
+    // In-app messages go to the contact's own inbox; webhooks to the workspace's endpoint (given in the reachability).
+    private static string? AddressOf(Channel channel, ContactReachability reach, Guid contactId) =>
+        channel == Channel.InApp ? contactId.ToString() : reach.Addresses.GetValueOrDefault(channel);
 }

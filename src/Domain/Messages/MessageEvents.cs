@@ -2,10 +2,16 @@ using NodaTime;
 
 namespace EventSourcedJourneys.Domain.Messages;
 
-/// <summary>Something that happened to one message addressed to a contact; appended to the contact's stream.</summary>
-public interface IMessageEvent
+/// <summary>Anything about one contact that the engine processes: such messages are handled one at a time per
+/// contact, in order, while different contacts proceed in parallel.</summary>
+public interface IContactMessage
 {
     Guid ContactId { get; }
+}
+
+/// <summary>Something that happened to one message addressed to a contact; appended to the contact's stream.</summary>
+public interface IMessageEvent : IContactMessage
+{
     Guid MessageId { get; }
 }
 

@@ -43,7 +43,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
         await App.SaveTemplateAsync("promo", Channel.InApp, "Today only!", title: "Promo");
         await App.SaveTemplateAsync("shipping-update", Channel.Sms, "Order {{ properties.order_id }} is on its way.");
         await App.SaveTemplateAsync("vip-expiry", Channel.Sms, "Your VIP membership ends on {{ traits.vip_expires_at }}.");
-        await App.TrackAsync("/v1/identify", new
+        await App.TrackAndWaitAsync<EventSourcedJourneys.Domain.Contacts.ContactIdentified>("/v1/identify", new
         {
             userId = "ana",
             traits = new { first_name = "Ana", email = "ana@example.com", phone = "+33612345678" },
@@ -105,7 +105,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
     [Fact]
     public async Task vip_reminders_go_30_15_and_7_days_before_expiry_at_10_00_local()
     {
-        await App.TrackAndWaitAsync<EventSourcedJourneys.Domain.Contacts.ContactIdentified>("/v1/identify", new
+        await App.TrackAndWaitAsync<MessageScheduled>("/v1/identify", new
         {
             userId = "ana", traits = new { vip_expires_at = "2027-02-15" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });

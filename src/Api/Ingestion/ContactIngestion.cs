@@ -16,7 +16,7 @@ namespace EventSourcedJourneys.Api.Ingestion;
 /// </summary>
 public static class ContactIngestion
 {
-    private const int Attempts = 5;
+    private const int Attempts = 20;
     private const int ContactLockSpace = 0x45534A43; // "ESJC": the two-key advisory lock space of contacts
 
     /// <summary>Stores the calls exactly once; returns how many were new. Races with a concurrent request are retried.</summary>
@@ -33,7 +33,9 @@ public static class ContactIngestion
             }
             catch (Exception e) when (attempt < Attempts && IsRace(e))
             {
-                // Another request created the same identity or contact first; start over with what it committed.
+                // Another request created the same identity first; start over with what it committed. Each attempt
+                // finds at least the identities that beat it, so attempts only repeat while new people keep racing.
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt), cancellation);
             }
         }
     }
@@ -194,6 +196,7 @@ public static class ContactIngestion
 
     private static bool IsRace(Exception e)
     {
+        if (e is AggregateException aggregate) return aggregate.InnerExceptions.All(IsRace);
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
             if (inner is DocumentAlreadyExistsException or ConcurrencyException) return true;

@@ -106,4 +106,29 @@ public sealed class when_tracking_calls_arrive(AppFixture app) : IntegrationTest
         await App.PostCallAsync("/v1/track", """{"userId": "u-5", "event": "X"}""");
         Assert.Equal(2, (await App.ContactOfUserAsync("u-5")).GetProperty("events").GetInt32());
     }
+
+    [Fact]
+    public async Task a_gzipped_batch_with_a_message_id_twice_stores_it_once()
+    {
+        var json = """{"batch": [{"type": "track", "userId": "zip", "event": "A", "messageId": "z-1"}, {"type": "track", "userId": "zip", "event": "A", "messageId": "z-1"}]}""";
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            await gzip.WriteAsync(System.Text.Encoding.UTF8.GetBytes(json));
+        var bytes = compressed.ToArray();
+
+        await App.Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", TrackingApi.Basic(App.Acme.WriteKey));
+            s.Post.Url("/v1/batch");
+            s.WithRequestHeader("Content-Encoding", "gzip");
+            s.ConfigureHttpContext(context =>
+            {
+                context.Request.Body = new MemoryStream(bytes);
+                context.Request.ContentLength = bytes.Length;
+                context.Request.ContentType = "application/json";
+            });
+            s.StatusCodeShouldBe(200);
+        });
+        Assert.Equal(1, (await App.ContactOfUserAsync("zip")).GetProperty("events").GetInt32());
+    }
 }

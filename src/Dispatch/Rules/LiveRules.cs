@@ -9,8 +9,7 @@ namespace EventSourcedJourneys.Dispatch.Rules;
 /// <summary>A consistent, compiled snapshot of a workspace's published rules.</summary>
 public sealed record LiveRuleSnapshot(long Revision, CompiledDocument Document, IReadOnlyDictionary<string, LiveRule> Rules)
 {
-    public static readonly LiveRuleSnapshot Empty =
-        new(0, RuleCompiler.Compile("").Document!, new Dictionary<string, LiveRule>());
+    public static readonly LiveRuleSnapshot Empty = new(0, CompiledDocument.Empty, new Dictionary<string, LiveRule>());
 }
 
 /// <summary>
@@ -29,9 +28,11 @@ public sealed class LiveRules(IDocumentStore store)
         if (set is null) return LiveRuleSnapshot.Empty;
         if (_compiled.TryGetValue(workspace, out var cached) && cached.Revision == set.Revision) return cached;
 
-        var compiled = RuleCompiler.Compile(set.ActiveText());
-        // Publishing refuses any change that would leave the live set uncompilable, so this holds by construction.
-        var document = compiled.Document
+        var text = set.ActiveText();
+        var compiled = RuleCompiler.Compile(text);
+        // Publishing refuses any change that would leave the live set uncompilable, so this holds by construction;
+        // a set whose rules are all paused or archived is simply empty.
+        var document = string.IsNullOrWhiteSpace(text) ? CompiledDocument.Empty : compiled.Document
             ?? throw new InvalidOperationException(
                 $"The live rules of workspace '{workspace}' (revision {set.Revision}) do not compile: " +
                 string.Join("; ", compiled.Diagnostics));

@@ -51,14 +51,11 @@ public static class MessageDueHandler
         if (message is null || !message.IsWaiting || message.DueAt != due.DueAt) return outgoing;
 
         var now = clock.GetCurrentInstant();
-        if (message.Rule is null)
-        {
-            session.Events.Append(due.ContactId, new MessageBecameDue(due.ContactId, due.MessageId, due.DueAt, now));
-            return outgoing;
-        }
-
         var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
-        var trigger = rules.Rules.TryGetValue(message.Rule, out var rule) && !rule.Paused ? rules.Document.FindTrigger(message.Rule) : null;
+        // A message scheduled through the API has no trigger: it skips the trigger's checks, not the workspace's.
+        var trigger = message.Rule is { } name && rules.Rules.TryGetValue(name, out var rule) && !rule.Paused
+            ? rules.Document.FindTrigger(name)
+            : null;
         var facts = await contacts.LoadAsync(session, due.ContactId, cancellation);
         var history = (await session.LoadAsync<ContactDeliveryLog>(due.ContactId, cancellation))?.History ?? DeliveryHistory.Empty;
         var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);

@@ -47,13 +47,6 @@ public sealed record MessageScheduled(
     Instant? EntryAt = null,
     EventRef? TriggeringEvent = null) : IMessageEvent;
 
-/// <summary>The durable wait of a message ended (for messages scheduled through the API, which no rule checks).</summary>
-public sealed record MessageBecameDue(
-    Guid ContactId,
-    Guid MessageId,
-    Instant DueAt,
-    Instant BecameDueAt) : IMessageEvent;
-
 /// <summary>Outside its send window: held to the next opening in the zone that applies.</summary>
 public sealed record MessageRescheduled(
     Guid ContactId,

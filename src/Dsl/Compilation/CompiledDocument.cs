@@ -26,6 +26,9 @@ public sealed class CompiledDocument
         DateTriggers = triggers.Where(t => t.OnDate is not null).ToArray();
     }
 
+    /// <summary>No rules at all: what a workspace that has published nothing (or paused everything) runs.</summary>
+    public static CompiledDocument Empty { get; } = new([], [], [], WorkspacePolicies.None);
+
     public IReadOnlyList<CompiledSegment> Segments { get; }
 
     public IReadOnlyList<CompiledTrigger> Triggers { get; }

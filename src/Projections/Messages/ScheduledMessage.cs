@@ -7,7 +7,6 @@ namespace EventSourcedJourneys.Projections.Messages;
 public enum ScheduledMessageStatus
 {
     Scheduled,
-    Due,
     Rescheduled,
     Cancelled,
     Suppressed,
@@ -24,7 +23,6 @@ public sealed record ScheduledMessage(
     ScheduledMessageStatus Status,
     Instant ScheduledAt,
     Instant DueAt,
-    Instant? BecameDueAt,
     string? Rule = null,
     int? RuleVersion = null,
     bool Transactional = false,
@@ -54,12 +52,9 @@ public sealed partial class ScheduledMessageProjection : MultiStreamProjection<S
     }
 
     public static ScheduledMessage Create(MessageScheduled e) =>
-        new(e.MessageId, e.ContactId, e.Channel, e.Template, ScheduledMessageStatus.Scheduled, e.ScheduledAt, e.DueAt, null,
+        new(e.MessageId, e.ContactId, e.Channel, e.Template, ScheduledMessageStatus.Scheduled, e.ScheduledAt, e.DueAt,
             e.Rule?.Name, e.Rule?.Version, e.Transactional, UpdatedAt: e.ScheduledAt, RuleHash: e.Rule?.ContentHash, EntryAt: e.EntryAt,
             TriggeringEvent: e.TriggeringEvent);
-
-    public static ScheduledMessage Apply(MessageBecameDue e, ScheduledMessage message) =>
-        message with { Status = ScheduledMessageStatus.Due, BecameDueAt = e.BecameDueAt, UpdatedAt = e.BecameDueAt };
 
     public static ScheduledMessage Apply(MessageRescheduled e, ScheduledMessage message) =>
         message with { Status = ScheduledMessageStatus.Rescheduled, DueAt = e.To, Reason = $"outside the send window {e.Window} ({e.Zone})", UpdatedAt = e.DecidedAt };

@@ -15,7 +15,7 @@ namespace EventSourcedJourneys.Tests.Messages;
 /// <summary>
 /// The first vertical slice: HTTP appends MessageScheduled to the contact's stream, the event reaches a Wolverine
 /// handler through Marten's subscription, a durable delayed MessageDue fires after the wait and appends
-/// MessageBecameDue, and the ScheduledMessage projection shows both.
+/// the delivery decision (here: no address, so suppressed), and the ScheduledMessage projection shows both.
 /// </summary>
 public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTest(app)
 {
@@ -57,7 +57,6 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
         var message = await ReadAsync(App.Acme.ApiKey, accepted.MessageId);
         Assert.Equal(ScheduledMessageStatus.Scheduled, message!.Status);
         Assert.Equal(Channel.Email, message.Channel);
-        Assert.Null(message.BecameDueAt);
 
         await using var session = App.Host.Services.GetRequiredService<IDocumentStore>().QuerySession("acme");
         var events = await session.Events.FetchStreamAsync(Contact);
@@ -68,7 +67,7 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
     }
 
     [Fact]
-    public async Task when_the_wait_is_over_it_becomes_due_and_the_projection_shows_both_steps()
+    public async Task when_the_wait_is_over_it_is_decided_and_the_projection_shows_both_steps()
     {
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
@@ -77,19 +76,20 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
             .ExecuteAndWaitAsync(_ => Schedule());
 
         await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForMessageToBeReceivedAt<MessageDue>(App.Host)
+            .WaitForCondition(new WaitForHandled<MessageDue>())
             .ExecuteAndWaitAsync(_ => App.AdvanceClockAsync(Duration.FromMinutes(30)));
 
         var message = await ReadAsync(App.Acme.ApiKey, accepted.MessageId);
-        Assert.Equal(ScheduledMessageStatus.Due, message!.Status);
+        Assert.Equal(ScheduledMessageStatus.Suppressed, message!.Status);
         Assert.Equal(AppFixture.Start, message.ScheduledAt);
-        Assert.Equal(AppFixture.Start + Duration.FromMinutes(30), message.BecameDueAt);
+        Assert.Equal(AppFixture.Start + Duration.FromMinutes(30), message.UpdatedAt);
+        Assert.Contains("no email address", message.Reason);
 
         await using var session = App.Host.Services.GetRequiredService<IDocumentStore>().QuerySession("acme");
         var events = await session.Events.FetchStreamAsync(Contact);
         Assert.Collection(events,
             e => Assert.IsType<MessageScheduled>(e.Data),
-            e => Assert.Equal(accepted.MessageId, Assert.IsType<MessageBecameDue>(e.Data).MessageId));
+            e => Assert.Equal(SuppressionReason.MissingAddress, Assert.IsType<MessageSuppressed>(e.Data).Reason));
     }
 
     [Fact]

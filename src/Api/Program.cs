@@ -112,6 +112,8 @@ builder.Host.UseWolverine(opts =>
     opts.Durability.ScheduledJobPollingTime =
         TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Journeys:ScheduledPollingMilliseconds", 1000));
     opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(500);
+    // Balanced for several nodes; Solo for one node (a restarted node takes back a killed one's work at once).
+    opts.Durability.Mode = builder.Configuration.GetValue("Journeys:Durability:Mode", DurabilityMode.Balanced);
 });
 
 var app = builder.Build();

@@ -1,0 +1,58 @@
+using EventSourcedJourneys.Domain.Messages;
+using NodaTime;
+
+namespace EventSourcedJourneys.Dispatch.Audit;
+
+/// <summary>
+/// One line of the audit export (docs/audit.md): a recorded decision, with the rule it belongs to. Field names are
+/// stable; new fields may be added, none renamed or removed.
+/// </summary>
+public sealed record AuditLine(
+    long Sequence,
+    Guid EventId,
+    string Type,
+    Guid ContactId,
+    Guid MessageId,
+    Instant DecidedAt,
+    string? Rule,
+    int? RuleVersion,
+    string? RuleHash,
+    object Data);
+
+public static class AuditExport
+{
+    /// <summary>The lines of <paramref name="decisions"/> (in log order) decided in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    public static IEnumerable<AuditLine> Lines(IEnumerable<LoggedEvent> decisions, Instant? from, Instant? to)
+    {
+        var rules = new Dictionary<Guid, RuleVersionRef>();
+        foreach (var e in decisions)
+        {
+            if (e.Data is not IMessageEvent message) continue;
+            switch (e.Data)
+            {
+                case TriggerMatched m: rules[m.MessageId] = m.Rule; break;
+                case MessageScheduled { Rule: { } r } s: rules[s.MessageId] = r; break;
+            }
+            var at = DecidedAt(e.Data);
+            if (from is { } f && at < f || to is { } t && at >= t) continue;
+            var rule = rules.GetValueOrDefault(message.MessageId);
+            yield return new AuditLine(e.Sequence, e.EventId, DecisionReplay.TypeName(e.Data), message.ContactId, message.MessageId, at, rule?.Name,
+                rule?.Version, rule?.ContentHash, e.Data);
+        }
+    }
+
+    public static Instant DecidedAt(object decision) => decision switch
+    {
+        TriggerMatched e => e.MatchedAt,
+        MessageScheduled e => e.ScheduledAt,
+        MessageRescheduled e => e.DecidedAt,
+        MessageCancelled e => e.DecidedAt,
+        MessageSuppressed e => e.DecidedAt,
+        MessageSent e => e.SentAt,
+        MessageFailed e => e.FailedAt,
+        ConversionAttributed e => e.DecidedAt,
+        InboxMessageDelivered e => e.DeliveredAt,
+        InboxMessageRead e => e.ReadAt,
+        _ => throw new ArgumentOutOfRangeException(nameof(decision), decision.GetType().Name, null),
+    };
+}

@@ -80,6 +80,7 @@ builder.Services.AddMarten(services =>
         relay.PublishEvent<ContactIdentified>();
         relay.PublishEvent<MessageScheduled>();
         relay.PublishEvent<MessageRescheduled>();
+        relay.PublishEvent<EventSourcedJourneys.Domain.Rules.RuleVersionPublished>();
     });
 
 builder.Host.UseWolverine(opts =>
@@ -113,7 +114,9 @@ builder.Host.UseWolverine(opts =>
         TimeSpan.FromMilliseconds(builder.Configuration.GetValue("Journeys:ScheduledPollingMilliseconds", 1000));
     opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(500);
     // Balanced for several nodes; Solo for one node (a restarted node takes back a killed one's work at once).
-    opts.Durability.Mode = builder.Configuration.GetValue("Journeys:Durability:Mode", DurabilityMode.Balanced);
+    // The embedded default is one node by nature.
+    opts.Durability.Mode = builder.Configuration.GetValue("Journeys:Durability:Mode",
+        string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Journeys")) ? DurabilityMode.Solo : DurabilityMode.Balanced);
 });
 
 var app = builder.Build();

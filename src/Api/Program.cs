@@ -5,6 +5,7 @@ using EventSourcedJourneys.Dispatch.Channels;
 using EventSourcedJourneys.Dispatch.Channels.Webhook;
 using EventSourcedJourneys.Dispatch.Delivery;
 using EventSourcedJourneys.Dispatch.Engine;
+using EventSourcedJourneys.Dispatch.Preview;
 using EventSourcedJourneys.Dispatch.Templates;
 using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Dispatch.Rules;
@@ -47,6 +48,7 @@ builder.Services.AddSingleton<ITemplateFacts>(services => services.GetRequiredSe
 builder.Services.AddJourneyTemplates();
 builder.Services.AddJourneyChannels(builder.Configuration);
 builder.Services.AddSingleton<TriggerEngine>();
+builder.Services.AddRulePreviews();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddHostedService<DemoWorkspace>();
 

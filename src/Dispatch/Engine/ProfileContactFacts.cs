@@ -34,7 +34,13 @@ public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
         events.Sort((a, b) => a.Event.Timestamp != b.Event.Timestamp
             ? a.Event.Timestamp.CompareTo(b.Event.Timestamp)
             : a.Ref.Sequence.CompareTo(b.Ref.Sequence));
+        return From(profile, events);
+    }
 
+    /// <summary>The facts of a profile and its events (in event-time order); shared with the preview on history, which
+    /// rebuilds the profile as it stood at each instant.</summary>
+    public static ContactFacts From(ContactProfile? profile, IReadOnlyList<ContactEvent> events)
+    {
         var traits = profile is null ? ObjectValue.Empty : Traits(profile.Traits);
         var context = profile?.LatestContext is { } latest ? Value.ObjectFromJson(latest.Context) : ObjectValue.Empty;
         var snapshot = new ContactSnapshot(traits, context, events.Select(e => e.Event));

@@ -73,12 +73,13 @@ public static class AuditEndpoints
 
     /// <summary>
     /// The recorded decisions of a contact (<c>contactId</c>) or of a rule (<c>rule</c>), decided in [<c>from</c>, <c>to</c>),
-    /// as JSON lines (<c>application/x-ndjson</c>), in log order. The fields are documented in docs/audit.md.
+    /// as JSON lines (<c>application/x-ndjson</c>), in log order. The fields are documented in docs/audit.md. With
+    /// <c>replay=true</c> each decision is replayed too and its line says whether the replay <c>reproduced</c> it.
     /// </summary>
     [WolverineGet("/audit/decisions", Name = "ExportDecisions")]
     [Tags("Audit")]
-    public static async Task<IResult> Export(Guid? contactId, string? rule, string? from, string? to, IQuerySession session, IDocumentStore store,
-        CancellationToken cancellation)
+    public static async Task<IResult> Export(Guid? contactId, string? rule, string? from, string? to, bool? replay, IQuerySession session,
+        IDocumentStore store, WorkspaceRegistry workspaces, CancellationToken cancellation)
     {
         var errors = new Dictionary<string, string[]>();
         if (contactId is null == rule is null) errors["contactId"] = ["Pass either contactId or rule."];
@@ -97,6 +98,20 @@ public static class AuditEndpoints
         else decisions = await AuditTrails.DecisionsOfRuleAsync(session, store, rule!, cancellation);
 
         var lines = AuditExport.Lines(decisions, fromTime, toTime).ToList();
+        if (replay == true)
+        {
+            var explanations = new List<MessageExplanation>();
+            foreach (var contact in lines.GroupBy(l => l.ContactId))
+            {
+                if (await AuditTrails.LoadAsync(session, store, contact.Key, cancellation) is not { } trail) continue;
+                foreach (var message in contact.Select(l => l.MessageId).Distinct())
+                {
+                    if (await ExplainAsync(trail, message, session.TenantId, workspaces, cancellation) is { } explanation) explanations.Add(explanation);
+                }
+            }
+            var verdicts = AuditExport.Verdicts(explanations);
+            lines = lines.Select(l => verdicts.TryGetValue(l.Sequence, out var reproduced) ? l with { Reproduced = reproduced } : l).ToList();
+        }
         return Results.Stream(async stream =>
         {
             foreach (var line in lines)

@@ -17,10 +17,25 @@ public sealed record AuditLine(
     string? Rule,
     int? RuleVersion,
     string? RuleHash,
-    object Data);
+    object Data,
+    bool? Reproduced = null);
 
 public static class AuditExport
 {
+    /// <summary>Whether the replay of each decision (by the sequence of its events) reproduced it, for the messages of
+    /// <paramref name="explanations"/>; a clearance counts for the first delivery attempt it is replayed at.</summary>
+    public static IReadOnlyDictionary<long, bool> Verdicts(IEnumerable<MessageExplanation> explanations)
+    {
+        var verdicts = new Dictionary<long, bool>();
+        foreach (var decision in explanations.SelectMany(e => e.Decisions))
+        {
+            if (decision.Replay is not { } replay) continue;
+            if (decision.Recorded.Count == 0) verdicts[decision.Sequence] = replay.Reproduced;
+            foreach (var recorded in decision.Recorded) verdicts[recorded.Sequence] = replay.Reproduced;
+        }
+        return verdicts;
+    }
+
     /// <summary>The lines of <paramref name="decisions"/> (in log order) decided in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public static IEnumerable<AuditLine> Lines(IEnumerable<LoggedEvent> decisions, Instant? from, Instant? to)
     {

@@ -41,6 +41,10 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
             on event "promo_viewed"
             send inapp "promo"
 
+        trigger vip_expiry_reminder
+            on date traits.vip_expires_at minus 30d, 15d at 10:00 local
+            send inapp "vip-expiry"
+
         policy frequency cap 3 per 1d, 10 per 7d
         """;
 
@@ -51,6 +55,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         await App.SaveTemplateAsync("cart-reminder", Channel.InApp, "You left {{ properties.total }} in your cart.", title: "Still thinking?");
         await App.SaveTemplateAsync("late-cart", Channel.Email, "Your cart is waiting.", subject: "Your cart");
         await App.SaveTemplateAsync("promo", Channel.InApp, "Today only!", title: "Promo");
+        await App.SaveTemplateAsync("vip-expiry", Channel.InApp, "Your VIP membership ends soon.", title: "VIP");
         var now = App.Clock.GetCurrentInstant();
         await App.TrackAndWaitAsync<ContactIdentified>("/v1/identify", new
         {
@@ -140,6 +145,19 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         var only = Assert.Single(listed.GetProperty("decisions").EnumerateArray());
         Assert.Equal(capped.Id, only.GetProperty("messageId").GetGuid());
         Assert.Equal(0, (await App.GetAsync($"/contacts/{capped.ContactId}/decisions?rule=late_cart")).GetProperty("decisions").GetArrayLength());
+
+        // A second capped message: one per page, in the order they were decided.
+        await App.AdvanceClockAsync(Duration.FromMinutes(1));
+        await App.TrackAndWaitAsync<MessageDue>("/v1/track", Track("promo_viewed"));
+        var first = await App.GetAsync($"/contacts/{capped.ContactId}/decisions?limit=1");
+        Assert.Equal(capped.Id, Assert.Single(first.GetProperty("decisions").EnumerateArray()).GetProperty("messageId").GetGuid());
+        var second = await App.GetAsync($"/contacts/{capped.ContactId}/decisions?limit=1&after={first.GetProperty("next").GetInt64()}");
+        var other = Assert.Single(second.GetProperty("decisions").EnumerateArray());
+        Assert.NotEqual(capped.Id, other.GetProperty("messageId").GetGuid());
+        Assert.Equal("suppressed", other.GetProperty("outcome").GetString());
+        Assert.True(other.GetProperty("reproduced").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+        await App.SendAsync(HttpMethod.Get, $"/contacts/{capped.ContactId}/decisions?limit=0", null, 400);
     }
 
     [Fact]
@@ -253,6 +271,10 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
 
         var byRule = await ExportAsync("/audit/decisions?rule=abandoned_cart_over_100&from=2026-12-01T08:10:00Z");
         Assert.Equal(["inboxMessageDelivered", "messageSent"], byRule.Select(l => l.GetProperty("type").GetString()));
+        Assert.All(byRule, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("reproduced").ValueKind));
+        var replayed = await ExportAsync($"/audit/decisions?contactId={message.ContactId}&replay=true");
+        // Entry (matched + scheduled) and the clearance replayed at the first attempt; the attempts themselves are not replayed.
+        Assert.Equal(["true", "true", "true", "null"], replayed.Select(l => l.GetProperty("reproduced").GetRawText()));
         Assert.Empty(await ExportAsync("/audit/decisions?rule=promo"));
         await App.SendAsync(HttpMethod.Get, "/audit/decisions", null, 400);
         await App.SendAsync(HttpMethod.Get, $"/messages/{Guid.NewGuid()}/explanation", null, 404);
@@ -280,6 +302,26 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         {
             CultureInfo.CurrentCulture = previous;
         }
+    }
+
+    [Fact]
+    public async Task a_date_reminder_is_explained_from_the_identify_that_planned_it()
+    {
+        await App.TrackAndWaitAsync<MessageScheduled>("/v1/identify", new
+        {
+            userId = "ana", traits = new { vip_expires_at = "2027-02-15" }, timestamp = At(App.Clock.GetCurrentInstant()),
+        });
+        var first = (await App.MessagesAsync()).Where(m => m.Rule == "vip_expiry_reminder").OrderBy(m => m.DueAt).First();
+        Assert.Equal(Instant.FromUtc(2027, 1, 16, 9, 0), first.DueAt); // 10:00 in Paris, 30 days before
+
+        var explanation = await ExplainAsync(first.Id);
+
+        Assert.True(explanation.GetProperty("reproduced").GetBoolean());
+        var entry = Assert.Single(Decisions(explanation));
+        AssertReproduced(entry);
+        Assert.Equal("identify", explanation.GetProperty("trigger").GetProperty("event").GetProperty("name").GetString());
+        Assert.Equal("2027-02-15", explanation.GetProperty("trigger").GetProperty("facts").GetProperty("date").GetString());
+        Assert.Contains("occurrence = 2027-01-16T09:00:00Z", entry.GetProperty("account").GetString());
     }
 
     private async Task<IReadOnlyList<JsonElement>> ExportAsync(string url)

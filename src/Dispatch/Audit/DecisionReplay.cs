@@ -284,27 +284,40 @@ public static class DecisionReplay
 
     private static string DueAccount(object decision, bool clearance, DueChecks checks, Instant now)
     {
-        var parts = new List<string>();
+        // The engine stops at the first check that decides (docs/semantics.md); the account names the checks up to it.
+        var lastStep = decision switch
+        {
+            _ when clearance => 5,
+            MessageCancelled => 1,
+            MessageRescheduled => 3,
+            MessageSuppressed { Reason: SuppressionReason.RuleNotLive } => 0,
+            MessageSuppressed { Reason: SuppressionReason.DateChanged } => 1,
+            MessageSuppressed { Reason: SuppressionReason.Audience } => 2,
+            MessageSuppressed { Reason: SuppressionReason.FrequencyCap } => 4,
+            _ => 5,
+        };
+        var parts = new List<(int Step, string Text)>();
         if (checks.ExceptionEvents is { } ex)
         {
             var cancelling = ex.Candidates.FirstOrDefault(c => c.Cancels);
-            parts.Add(ex.CancelIf.Count == 0 ? "the trigger names no exception event"
+            parts.Add((1, ex.CancelIf.Count == 0 ? "the trigger names no exception event"
                 : cancelling is not null ? $"the exception event \"{cancelling.Event.Name}\" (sequence {cancelling.Event.Sequence}, at {cancelling.Event.OccurredAt}) happened after the entry"
                 : $"no exception event ({string.Join(", ", ex.CancelIf.Select(n => $"\"{n}\""))}) happened between {ex.From} and {ex.To}" +
-                  (ex.Candidates.Count > 0 ? $" that met its conditions ({ex.Candidates.Count} looked at)" : ""));
+                  (ex.Candidates.Count > 0 ? $" that met its conditions ({ex.Candidates.Count} looked at)" : "")));
         }
         if (checks.Audience is { } au)
-            parts.Add($"the contact was {(au.Included ? "" : "not ")}in the audience ({string.Join(", ", au.Segments.Select(s => $"segment {s}"))})");
+            parts.Add((2, $"the contact was {(au.Included ? "" : "not ")}in the audience ({string.Join(", ", au.Segments.Select(s => $"segment {s}"))})"));
         if (checks.SendWindow is { } w)
-            parts.Add($"the send window {w.Window} ({w.Source}, {w.ZoneReference}) in {w.Zone} was {(w.Open ? "open" : "closed")} at local time " +
-                $"{LocalDateTimePattern.GeneralIso.Format(w.LocalTime)}{(w.Open ? "" : $", next opening {w.NextOpening}")}");
+            parts.Add((3, $"the send window {w.Window} ({w.Source}, {w.ZoneReference}) in {w.Zone} was {(w.Open ? "open" : "closed")} at local time " +
+                $"{LocalDateTimePattern.GeneralIso.Format(w.LocalTime)}{(w.Open ? "" : $", next opening {w.NextOpening}")}"));
         foreach (var cap in checks.FrequencyCaps)
-            parts.Add($"the frequency cap {cap.Cap} counted {cap.Received} marketing message(s) since {cap.Since}{(cap.Reached ? " (reached)" : "")}");
-        if (checks.Transactional) parts.Add("the message is transactional (no quiet hours, no caps)");
-        parts.Add(checks.Reach.HasAddress
-            ? $"the contact has a {checks.Reach.Channel.Name()} address{(checks.Reach.Unsubscribed ? " but unsubscribed from it" : "")}"
-            : $"the contact has no {checks.Reach.Channel.Name()} address");
-        var seen = string.Join("; ", parts);
+            parts.Add((4, $"the frequency cap {cap.Cap} counted {cap.Received} marketing message(s) since {cap.Since}{(cap.Reached ? " (reached)" : "")}"));
+        if (checks.Transactional) parts.Add((4, "the message is transactional (no quiet hours, no caps)"));
+        parts.Add((5, checks.Reach.HasAddress
+            ? $"the contact has an address on {checks.Reach.Channel.Name()}{(checks.Reach.Unsubscribed ? " but unsubscribed from it" : "")}"
+            : $"the contact has no address on {checks.Reach.Channel.Name()}"));
+        var seen = string.Join("; ", parts.Where(p => p.Step <= lastStep).Select(p => p.Text));
+        if (seen.Length == 0) seen = "no other check was reached";
 
         return decision switch
         {

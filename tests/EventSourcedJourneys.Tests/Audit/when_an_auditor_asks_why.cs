@@ -324,6 +324,33 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         Assert.Contains("occurrence = 2027-01-16T09:00:00Z", entry.GetProperty("account").GetString());
     }
 
+    [Fact]
+    public async Task a_rule_republished_during_the_wait_is_named_at_each_decision_with_the_version_live_then()
+    {
+        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.AdvanceClockAsync(Duration.FromMinutes(10));
+        await App.SaveRuleAsync("abandoned_cart_over_100", """
+            trigger abandoned_cart_over_100
+                on event "cart_updated" where properties.total > 100
+                wait 30m
+                cancel if event "order_completed"
+                send inapp "cart-reminder"
+            """);
+        await App.PublishAsync("abandoned_cart_over_100");
+        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromMinutes(20));
+        var message = await OnlyMessageAsync("abandoned_cart_over_100");
+
+        var explanation = await ExplainAsync(message.Id);
+
+        Assert.True(explanation.GetProperty("reproduced").GetBoolean());
+        var decisions = Decisions(explanation);
+        Assert.Equal(1, decisions[0].GetProperty("rule").GetProperty("version").GetInt32());
+        Assert.Equal(2, decisions[1].GetProperty("rule").GetProperty("version").GetInt32());
+        Assert.DoesNotContain("audience", decisions[1].GetProperty("rule").GetProperty("text").GetString());
+        Assert.Equal(JsonValueKind.Null, decisions[1].GetProperty("checks").GetProperty("audience").ValueKind);
+        decisions.ForEach(AssertReproduced);
+    }
+
     private async Task<IReadOnlyList<JsonElement>> ExportAsync(string url)
     {
         var result = await App.Host.Scenario(s =>

@@ -50,13 +50,13 @@ public static class DeliveryScenario
 
     /// <summary>Tracks a call and waits until the engine has reacted to it (its trigger decisions committed).</summary>
     public static Task<ITrackedSession> TrackAndWaitAsync<THandled>(this AppFixture app, string path, object call) =>
-        app.Host.TrackActivity().Timeout(30.Seconds())
+        app.Host.TrackActivity().Timeout(60.Seconds())
             .WaitForCondition(new WaitForHandled<THandled>())
             .ExecuteAndWaitAsync(_ => app.TrackAsync(path, call));
 
     /// <summary>Moves time on and waits for the due message to be decided (and delivered, when cleared).</summary>
     public static Task<ITrackedSession> AdvanceAndWaitAsync<THandled>(this AppFixture app, Duration by) =>
-        app.Host.TrackActivity().Timeout(30.Seconds())
+        app.Host.TrackActivity().Timeout(60.Seconds())
             .WaitForCondition(new WaitForHandled<THandled>())
             .ExecuteAndWaitAsync(_ => app.AdvanceClockAsync(by));
 

@@ -23,7 +23,7 @@ public sealed class when_a_date_trigger_is_published_later(AppFixture app) : Int
             userId = "bo", traits = new { plan = "basic" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
 
-        await App.Host.TrackActivity().Timeout(30.Seconds())
+        await App.Host.TrackActivity().Timeout(60.Seconds())
             .WaitForCondition(new WaitForHandled<MessageScheduled>())
             .ExecuteAndWaitAsync(_ => App.PublishDocumentAsync("""
                 trigger vip_expiry_reminder

@@ -88,6 +88,8 @@ public static class PreviewSimulation
         var dateTriggers = plan.Document.DateTriggers.Where(t => plan.Triggers.ContainsKey(t.Name)).ToList();
         if (dateTriggers.Count > 0)
         {
+            // Publishing a date trigger plans the reminders of contacts who already carry the date (DateReminderBackfill).
+            queue.Enqueue((Kind.Identify, new EventRef(Guid.Empty, 0, "published", plan.From)), (plan.From, Kind.Identify, -1));
             foreach (var identify in contact.Identifies)
             {
                 if (identify.OccurredAt >= plan.From && identify.OccurredAt < plan.To)

@@ -55,6 +55,12 @@ public sealed class RulePreviewRunner(IDocumentStore store, IWorkspaceTimeZones 
             await zones.WebhookUrlOfAsync(workspace, cancellation));
 
         var streams = await StreamsWithEventsAsync(session, preview.From, preview.To, cancellation);
+        if (document.DateTriggers.Any(t => triggers.ContainsKey(t.Name)))
+        {
+            // A date trigger reaches every contact carrying the date when it goes live, not only those active in the range.
+            var everyone = await session.Query<ContactProfile>().Where(p => p.MergedInto == null).Select(p => p.Id).ToListAsync(cancellation);
+            streams = streams.Union(everyone).ToList();
+        }
         var tally = new PreviewTally(triggers.Keys);
         var seen = new HashSet<Guid>();
         var done = 0;

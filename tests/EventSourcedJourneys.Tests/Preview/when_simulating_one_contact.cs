@@ -144,4 +144,20 @@ public sealed class when_simulating_one_contact
         Assert.Equal(PreviewOutcome.Sent, Assert.Single(withEndpoint.Messages).Outcome);
         Assert.Equal(SuppressionReason.MissingAddress, Assert.Single(without.Messages).Reason);
     }
+
+    [Fact]
+    public void a_date_trigger_reaches_a_contact_who_carried_the_date_before_the_range_as_publishing_does()
+    {
+        var plan = Plan("""
+            trigger vip_expiry_reminder
+                on date traits.vip_expires_at minus 7d at 10:00 local
+                send inapp "vip-expiry"
+            """, horizon: Start + Duration.FromDays(30));
+        var timeline = new ContactTimeline(Contact, [Identify(Start - Duration.FromDays(3), """{"vip_expires_at": "2026-12-15"}""")]);
+
+        var simulation = PreviewSimulation.Run(plan, timeline, [], []);
+
+        var reminder = Assert.Single(simulation.Messages);
+        Assert.Equal((PreviewOutcome.Sent, Instant.FromUtc(2026, 12, 8, 9, 0)), (reminder.Outcome, reminder.DecidedAt));
+    }
 }

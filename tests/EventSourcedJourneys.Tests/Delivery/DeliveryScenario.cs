@@ -73,6 +73,4 @@ public static class DeliveryScenario
     }
 
     public static string At(Instant instant) => instant.ToString();
-
-    public static readonly Type[] DeliveryHandled = [typeof(DeliverMessage), typeof(MessageDue)];
 }

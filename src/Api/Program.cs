@@ -40,7 +40,7 @@ builder.Services.AddOpenApi();
 builder.Services.AddWolverineHttp();
 builder.Services.AddSingleton<WorkspaceRegistry>();
 builder.Services.AddSingleton<LiveRules>();
-builder.Services.AddSingleton<IWorkspaceTimeZones>(services => services.GetRequiredService<WorkspaceRegistry>());
+builder.Services.AddSingleton<IWorkspaceSettings>(services => services.GetRequiredService<WorkspaceRegistry>());
 builder.Services.AddSingleton<IWebhookSecrets>(services => services.GetRequiredService<WorkspaceRegistry>());
 builder.Services.AddSingleton<ProfileContactFacts>();
 builder.Services.AddSingleton<IContactFacts>(services => services.GetRequiredService<ProfileContactFacts>());

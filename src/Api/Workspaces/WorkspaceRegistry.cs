@@ -10,7 +10,7 @@ using NodaTime;
 namespace EventSourcedJourneys.Api.Workspaces;
 
 /// <summary>Creates workspaces with their keys, and finds the workspace a key belongs to.</summary>
-public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock) : IWorkspaceTimeZones, IWebhookSecrets
+public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock) : IWorkspaceSettings, IWebhookSecrets
 {
     private static readonly Duration CacheFor = Duration.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (ApiKey? Key, Instant Until)> _cache = new();
@@ -55,10 +55,10 @@ public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock
             ? zone
             : DateTimeZone.Utc;
 
-    Task<DateTimeZone> IWorkspaceTimeZones.ZoneOfAsync(string workspace, CancellationToken cancellation) =>
+    Task<DateTimeZone> IWorkspaceSettings.ZoneOfAsync(string workspace, CancellationToken cancellation) =>
         TimeZoneOfAsync(workspace, cancellation);
 
-    async Task<string?> IWorkspaceTimeZones.WebhookUrlOfAsync(string workspace, CancellationToken cancellation) =>
+    async Task<string?> IWorkspaceSettings.WebhookUrlOfAsync(string workspace, CancellationToken cancellation) =>
         (await FindAsync(workspace, cancellation))?.WebhookUrl;
 
     async ValueTask<string?> IWebhookSecrets.SecretForAsync(string workspace, CancellationToken cancellation) =>

@@ -21,7 +21,7 @@ public interface IContactFacts
 
 /// <summary>The workspace's own clock (campaign dates, workspace send windows, contacts without a zone), and the
 /// endpoint its <c>webhook</c> messages are posted to.</summary>
-public interface IWorkspaceTimeZones
+public interface IWorkspaceSettings
 {
     Task<DateTimeZone> ZoneOfAsync(string workspace, CancellationToken cancellation);
 

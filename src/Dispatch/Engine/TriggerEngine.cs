@@ -15,7 +15,7 @@ public sealed record MessageClaim(Guid Id, Instant ClaimedAt);
 /// Runs one ingested event of a contact through the workspace's published triggers (only those indexed under the
 /// event's name, so unrelated rules cost nothing) and appends the decisions to the contact's stream.
 /// </summary>
-public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorkspaceTimeZones zones, IClock clock)
+public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorkspaceSettings zones, IClock clock)
 {
     private static readonly Guid MessageNamespace = Guid.Parse("2b0f7d3e-9d6c-4d1e-8f6f-6a1d4c0b9e55");
 

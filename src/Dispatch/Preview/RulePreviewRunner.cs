@@ -18,7 +18,7 @@ namespace EventSourcedJourneys.Dispatch.Preview;
 /// and delivery log, simulates them one by one (<see cref="PreviewSimulation"/>) and records progress as it goes. It
 /// reads the store and writes only the preview document.
 /// </summary>
-public sealed class RulePreviewRunner(IDocumentStore store, IWorkspaceTimeZones zones, IClock clock, ILogger<RulePreviewRunner> logger)
+public sealed class RulePreviewRunner(IDocumentStore store, IWorkspaceSettings zones, IClock clock, ILogger<RulePreviewRunner> logger)
 {
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 

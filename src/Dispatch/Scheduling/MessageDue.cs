@@ -43,7 +43,7 @@ public static class MessageWaitHandler
 public static class MessageDueHandler
 {
     public static async Task<OutgoingMessages> Handle(MessageDue due, IDocumentSession session, LiveRules live, IContactFacts contacts,
-        IWorkspaceTimeZones zones, IClock clock, CancellationToken cancellation)
+        IWorkspaceSettings zones, IClock clock, CancellationToken cancellation)
     {
         var outgoing = new OutgoingMessages();
         var message = await session.LoadAsync<ScheduledMessage>(due.MessageId, cancellation);

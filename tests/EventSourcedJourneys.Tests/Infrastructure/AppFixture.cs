@@ -47,6 +47,9 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
             builder.UseSetting("Journeys:DemoWorkspace:Enabled", "false");
             builder.UseSetting("Journeys:ScheduledPollingMilliseconds", "100");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            // The in-memory test server has no body-size feature; the app enforces its own limit (RequestBodyLimit),
+            // so routing's warning about it is noise that buries real failures in CI output.
+            builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware", "Error");
             builder.UseSetting("Journeys:Channels:Smtp:Host", "127.0.0.1");
             builder.UseSetting("Journeys:Channels:Smtp:Port", Smtp.Port.ToString());
             builder.UseSetting("Journeys:Channels:Smtp:Security", "None");

@@ -47,6 +47,25 @@ public sealed class LocalSmtpServer : IAsyncDisposable
         return store.Mail.ToList();
     }
 
+    /// <summary>The first accepted mail that satisfies <paramref name="wanted"/>, waiting for it up to the deadline. Tests
+    /// that share one server look for their own mail this way (by message id or recipient), never by count.</summary>
+    public async Task<ReceivedMail> WaitForAsync(Func<ReceivedMail, bool> wanted, TimeSpan? within = null)
+    {
+        using var deadline = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            while (true)
+            {
+                if (store.Mail.FirstOrDefault(wanted) is { } mail) return mail;
+                await store.Arrived.WaitAsync(TimeSpan.FromMilliseconds(200), deadline.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"No matching mail among the {store.Mail.Count} that arrived in time.");
+        }
+    }
+
     private int sessionsStarted;
     private int sessionsEnded;
     private readonly SemaphoreSlim sessionEnded = new(0);

@@ -1,3 +1,4 @@
+using EventSourcedJourneys.Api.Admin;
 using EventSourcedJourneys.Api.Hosting;
 using EventSourcedJourneys.Api.Ingestion;
 using EventSourcedJourneys.Api.Workspaces;
@@ -13,6 +14,7 @@ using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Domain.Time;
 using EventSourcedJourneys.Projections;
+using EventSourcedJourneys.Projections.Rebuilds;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
@@ -51,25 +53,14 @@ builder.Services.AddSingleton<TriggerEngine>();
 builder.Services.AddRulePreviews();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddHostedService<DemoWorkspace>();
+builder.Services.AddSingleton<OperatorKey>();
+builder.Services.AddHostedService(services => services.GetRequiredService<OperatorKey>());
+builder.Services.AddProjectionRebuilds();
+builder.Services.AddSingleton<ShadowStoreOptions>(services => schema => JourneysStore.Configure(new StoreOptions(),
+    services.GetRequiredService<JourneysDatabase>().ConnectionString, services.GetRequiredService<IClock>(), schema));
 
-builder.Services.AddMarten(services =>
-    {
-        var options = new StoreOptions();
-        options.Connection(services.GetRequiredService<JourneysDatabase>().ConnectionString);
-        options.DatabaseSchemaName = "journeys";
-        options.UseSystemTextJsonForSerialization(configure: json => JourneysJson.Configure(json));
-
-        // Workspaces are Marten tenants: every event and document carries its workspace id (ADR 0001).
-        options.Events.TenancyStyle = TenancyStyle.Conjoined;
-        options.Policies.AllDocumentsAreMultiTenanted();
-        options.Schema.For<Workspace>().SingleTenanted();
-        options.Schema.For<ApiKey>().SingleTenanted();
-
-        options.Events.TimeProvider = new ClockTimeProvider(services.GetRequiredService<IClock>());
-        options.AddJourneyProjections();
-        options.AddJourneyTemplates();
-        return options;
-    })
+builder.Services.AddMarten(services => JourneysStore.Configure(new StoreOptions(),
+        services.GetRequiredService<JourneysDatabase>().ConnectionString, services.GetRequiredService<IClock>()))
     .UseLightweightSessions()
     .ApplyAllDatabaseChangesOnStartup()
     .IntegrateWithWolverine()
@@ -154,6 +145,13 @@ app.MapWolverineEndpoints(http =>
             endpoint.RequireAuthorization();
     });
 });
+
+// Our `projections` command rebuilds every read model blue/green; JasperFx's built-in one would empty live tables.
+if (ProjectionsCommand.Handles(args))
+{
+    await using (app)
+        return await ProjectionsCommand.RunAsync(app.Services, args, Console.Out, Console.Error);
+}
 
 return await app.RunJasperFxCommands(args);
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
+using EventSourcedJourneys.Api.Admin;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ public sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     WorkspaceRegistry registry,
+    OperatorKey operatorKey,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -40,6 +42,13 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var key = KeyFrom(Request);
         if (key is null) return AuthenticateResult.NoResult();
+
+        if (key.Length <= 200 && operatorKey.Matches(key))
+        {
+            // The operator runs the deployment (admin API); the key belongs to no workspace and opens none.
+            var operatorIdentity = new ClaimsIdentity([new Claim(WorkspaceClaims.KeyKind, OperatorKey.KeyKind)], SchemeName);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(operatorIdentity), SchemeName));
+        }
 
         var found = key.Length <= 200 ? await registry.FindKeyAsync(key, Context.RequestAborted) : null;
         if (found is null) return AuthenticateResult.Fail("The API key is not known.");
@@ -53,13 +62,22 @@ public sealed class ApiKeyAuthenticationHandler(
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        IsAdmin(Request) ? WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown operator key", OperatorKeyHelp()) :
         WriteProblemAsync(StatusCodes.Status401Unauthorized, "Missing or unknown API key",
             "Send the workspace's key as 'Authorization: Bearer <key>', as 'X-Api-Key: <key>', or as the user name " +
             "of HTTP Basic authentication with an empty password.");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        IsAdmin(Request) ? WriteProblemAsync(StatusCodes.Status403Forbidden, "Only the operator key may do that", OperatorKeyHelp()) :
         WriteProblemAsync(StatusCodes.Status403Forbidden, "This key may not do that",
             "A write key can only send tracking calls; use the workspace's API key for this endpoint.");
+
+    private static bool IsAdmin(HttpRequest request) => request.Path.StartsWithSegments("/admin");
+
+    private string OperatorKeyHelp() => operatorKey.IsConfigured
+        ? "The admin API takes the operator key (Journeys:AdminKey, or JOURNEYS_ADMIN_KEY in .data/admin.env on the embedded " +
+          "database) as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'; workspace keys do not open it."
+        : "No operator key is configured: set Journeys:AdminKey to use the admin API.";
 
     private async Task WriteProblemAsync(int status, string title, string detail)
     {
@@ -107,6 +125,7 @@ public static class ApiKeyAuthenticationExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyPolicies.Management, p => p.RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management)))
             .AddPolicy(ApiKeyPolicies.Ingestion, p => p.RequireClaim(WorkspaceClaims.Workspace))
+            .AddPolicy(OperatorKey.Policy, p => p.RequireClaim(WorkspaceClaims.KeyKind, OperatorKey.KeyKind))
             .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management)).Build());
         return services;

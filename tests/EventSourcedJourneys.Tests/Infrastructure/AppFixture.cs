@@ -21,6 +21,9 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
 {
     public static readonly Instant Start = Instant.FromUtc(2026, 12, 1, 8, 0);
 
+    /// <summary>The operator key of the admin API (Journeys:AdminKey).</summary>
+    public const string AdminKey = "esj_admin_test_operator_key";
+
     public IAlbaHost Host { get; private set; } = null!;
     public FakeClock Clock { get; } = new(Start);
     public string ConnectionString { get; private set; } = "";
@@ -45,6 +48,7 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
         {
             builder.UseSetting("ConnectionStrings:Journeys", ConnectionString);
             builder.UseSetting("Journeys:DemoWorkspace:Enabled", "false");
+            builder.UseSetting("Journeys:AdminKey", AdminKey);
             builder.UseSetting("Journeys:ScheduledPollingMilliseconds", "100");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             // The in-memory test server has no body-size feature; the app enforces its own limit (RequestBodyLimit),

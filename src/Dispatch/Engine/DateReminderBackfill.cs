@@ -31,6 +31,6 @@ public static class DateReminderBackfillHandler
         return outgoing;
     }
 
-    public static Task Handle(PlanDateReminders command, IDocumentSession session, TriggerEngine engine, CancellationToken cancellation) =>
+    public static Task<OutgoingMessages> Handle(PlanDateReminders command, IDocumentSession session, TriggerEngine engine, CancellationToken cancellation) =>
         engine.PlanDateRemindersAsync(session, command.ContactId, command.Publication, cancellation);
 }

@@ -1,10 +1,12 @@
 using EventSourcedJourneys.Dispatch.Rules;
+using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Domain;
 using EventSourcedJourneys.Domain.Delivery;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Projections.Messages;
 using Marten;
 using NodaTime;
+using Wolverine;
 
 namespace EventSourcedJourneys.Dispatch.Engine;
 
@@ -13,7 +15,8 @@ public sealed record MessageClaim(Guid Id, Instant ClaimedAt);
 
 /// <summary>
 /// Runs one ingested event of a contact through the workspace's published triggers (only those indexed under the
-/// event's name, so unrelated rules cost nothing) and appends the decisions to the contact's stream.
+/// event's name, so unrelated rules cost nothing) and appends the decisions to the contact's stream. A message due at
+/// once (no wait) is checked in the same step (<see cref="DueCheck"/>) and handed straight to delivery.
 /// </summary>
 public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorkspaceSettings zones, IClock clock)
 {
@@ -23,22 +26,22 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
     public static Guid MessageIdFor(RuleVersionRef rule, Guid triggeringEventId, int step = 1) =>
         DeterministicGuid.Create(MessageNamespace, $"{rule.Name}/{rule.Version}/{triggeringEventId:N}/{step}");
 
-    public async Task<int> EvaluateAsync(IDocumentSession session, Guid contactId, EventRef triggering, CancellationToken cancellation)
+    public async Task<OutgoingMessages> EvaluateAsync(IDocumentSession session, Guid contactId, EventRef triggering, CancellationToken cancellation)
     {
+        var outgoing = new OutgoingMessages();
         var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
         var triggers = rules.Document.TriggersOnEvent(triggering.Name);
         var isGoal = rules.Document.Triggers.Any(t => t.Goal?.Event.EventName == triggering.Name);
-        if (triggers.Count == 0 && !isGoal) return 0;
+        if (triggers.Count == 0 && !isGoal) return outgoing;
 
         var log = await session.LoadAsync<ContactDeliveryLog>(contactId, cancellation);
-        if (triggers.Count == 0 && (log is null || log.OpenGoals.Count == 0)) return 0;
+        if (triggers.Count == 0 && (log is null || log.OpenGoals.Count == 0)) return outgoing;
 
         var facts = await contacts.LoadAsync(session, contactId, cancellation);
         var candidate = facts.Events.FirstOrDefault(e => e.Ref.EventId == triggering.EventId);
-        if (candidate is null) return 0;
+        if (candidate is null) return outgoing;
 
         var now = clock.GetCurrentInstant();
-        var appended = 0;
         if (isGoal && log is not null)
         {
             var conversions = GoalDecisions.OnEvent(contactId, candidate, facts.Snapshot, log.OpenGoals,
@@ -46,7 +49,6 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
             if (conversions.Count > 0)
             {
                 session.Events.Append(contactId, conversions.Cast<object>().ToArray());
-                appended += conversions.Count;
             }
         }
 
@@ -65,22 +67,24 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
 
             session.Insert(new MessageClaim(messageId, now));
             session.Events.Append(contactId, decided.Cast<object>().ToArray());
-            appended += decided.Count;
+            await CheckIfDueAsync(session, decided, trigger, rules, facts, history, workspaceZone, now, outgoing, cancellation);
         }
-        return appended;
+        return outgoing;
     }
 
     /// <summary>After the contact's traits changed: schedules the reminders of live date triggers still ahead, once each.</summary>
-    public async Task<int> PlanDateRemindersAsync(IDocumentSession session, Guid contactId, EventRef traitsChange, CancellationToken cancellation)
+    public async Task<OutgoingMessages> PlanDateRemindersAsync(IDocumentSession session, Guid contactId, EventRef traitsChange,
+        CancellationToken cancellation)
     {
+        var outgoing = new OutgoingMessages();
         var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
-        if (rules.Document.DateTriggers.Count == 0) return 0;
+        if (rules.Document.DateTriggers.Count == 0) return outgoing;
 
         var facts = await contacts.LoadAsync(session, contactId, cancellation);
         var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
         var change = new ContactEvent(traitsChange, new Dsl.Runtime.RecordedEvent(traitsChange.Name, traitsChange.OccurredAt));
         var now = clock.GetCurrentInstant();
-        var appended = 0;
+        DeliveryHistory? history = null;
         foreach (var trigger in rules.Document.DateTriggers)
         {
             if (!rules.Rules.TryGetValue(trigger.Name, out var rule) || rule.Paused) continue;
@@ -92,9 +96,26 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
                 if (await session.LoadAsync<MessageClaim>(group.Key, cancellation) is not null) continue;
                 session.Insert(new MessageClaim(group.Key, now));
                 session.Events.Append(contactId, group.Cast<object>().ToArray());
-                appended += group.Count();
+                if (group.OfType<MessageScheduled>().Any(DueCheck.IsDecidedOnScheduling))
+                {
+                    history ??= (await session.LoadAsync<ContactDeliveryLog>(contactId, cancellation))?.History ?? DeliveryHistory.Empty;
+                    await CheckIfDueAsync(session, group.ToList(), trigger, rules, facts, history, workspaceZone, now, outgoing, cancellation);
+                }
             }
         }
-        return appended;
+        return outgoing;
+    }
+
+    /// <summary>A message scheduled to go at once is checked now, in the transaction that schedules it: its outcome is
+    /// appended after the scheduling, or it leaves for delivery once that transaction commits.</summary>
+    private async Task CheckIfDueAsync(IDocumentSession session, IReadOnlyList<IMessageEvent> decided, Dsl.Compilation.CompiledTrigger trigger,
+        LiveRuleSnapshot rules, ContactFacts facts, DeliveryHistory history, DateTimeZone workspaceZone, Instant now,
+        OutgoingMessages outgoing, CancellationToken cancellation)
+    {
+        foreach (var scheduled in decided.OfType<MessageScheduled>().Where(DueCheck.IsDecidedOnScheduling))
+        {
+            await DueCheck.DecideAsync(session, new PendingMessage(scheduled, scheduled.EntryAt ?? scheduled.ScheduledAt), trigger,
+                rules.Document.Policies, facts, history, zones, workspaceZone, now, outgoing, cancellation);
+        }
     }
 }

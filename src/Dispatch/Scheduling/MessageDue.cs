@@ -17,14 +17,15 @@ public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Chan
 
 /// <summary>
 /// Reacts to <see cref="MessageScheduled"/> and <see cref="MessageRescheduled"/> (published from the event store)
-/// by starting the durable wait.
+/// by starting the durable wait — except for a trigger's message due at once, which the trigger engine already checked
+/// (<see cref="DueCheck.IsDecidedOnScheduling"/>).
 /// </summary>
 public static class MessageWaitHandler
 {
     // The wait is a delay from the injected clock's now, not an absolute wall-clock time, so a FakeClock
     // set to any date drives it the same way the system clock does.
-    public static DeliveryMessage<MessageDue> Handle(MessageScheduled scheduled, IClock clock) =>
-        Wait(scheduled.ContactId, scheduled.MessageId, scheduled.DueAt, clock);
+    public static OutgoingMessages Handle(MessageScheduled scheduled, IClock clock) =>
+        DueCheck.IsDecidedOnScheduling(scheduled) ? [] : [Wait(scheduled.ContactId, scheduled.MessageId, scheduled.DueAt, clock)];
 
     public static DeliveryMessage<MessageDue> Handle(MessageRescheduled rescheduled, IClock clock) =>
         Wait(rescheduled.ContactId, rescheduled.MessageId, rescheduled.To, clock);
@@ -59,22 +60,8 @@ public static class MessageDueHandler
         var facts = await contacts.LoadAsync(session, due.ContactId, cancellation);
         var history = (await session.LoadAsync<ContactDeliveryLog>(due.ContactId, cancellation))?.History ?? DeliveryHistory.Empty;
         var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
-        var reach = message.Channel == Channel.Webhook && await zones.WebhookUrlOfAsync(session.TenantId, cancellation) is { } url
-            ? facts.Reach with { Addresses = new Dictionary<Channel, string>(facts.Reach.Addresses) { [Channel.Webhook] = url } }
-            : facts.Reach;
-
-        var outcome = DueDecisions.OnDue(new PendingMessage(message.AsScheduled(), message.EntryAt ?? message.ScheduledAt), trigger,
-            rules.Document.Policies, facts.Snapshot, facts.Events, history, reach, facts.TimeZone ?? workspaceZone, workspaceZone, now);
-
-        switch (outcome)
-        {
-            case NotSentNow notSent:
-                session.Events.Append(due.ContactId, notSent.Events.Cast<object>().ToArray());
-                break;
-            case ClearedToSend cleared:
-                outgoing.Add(new DeliverMessage(due.ContactId, due.MessageId, cleared.Channel, cleared.Address, Attempt: 1));
-                break;
-        }
+        await DueCheck.DecideAsync(session, new PendingMessage(message.AsScheduled(), message.EntryAt ?? message.ScheduledAt), trigger,
+            rules.Document.Policies, facts, history, zones, workspaceZone, now, outgoing, cancellation);
         return outgoing;
     }
 }

@@ -125,7 +125,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
             await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("promo_viewed"));
             await App.AdvanceClockAsync(Duration.FromMinutes(10));
         }
-        await App.TrackAndWaitAsync<MessageDue>("/v1/track", Track("promo_viewed"));
+        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
         var capped = Assert.Single(await App.MessagesAsync(), m => m.Status == ScheduledMessageStatus.Suppressed);
 
         var explanation = await ExplainAsync(capped.Id);
@@ -148,7 +148,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
 
         // A second capped message: one per page, in the order they were decided.
         await App.AdvanceClockAsync(Duration.FromMinutes(1));
-        await App.TrackAndWaitAsync<MessageDue>("/v1/track", Track("promo_viewed"));
+        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
         var first = await App.GetAsync($"/contacts/{capped.ContactId}/decisions?limit=1");
         Assert.Equal(capped.Id, Assert.Single(first.GetProperty("decisions").EnumerateArray()).GetProperty("messageId").GetGuid());
         var second = await App.GetAsync($"/contacts/{capped.ContactId}/decisions?limit=1&after={first.GetProperty("next").GetInt64()}");
@@ -214,7 +214,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
             await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("promo_viewed"));
             await App.AdvanceClockAsync(Duration.FromMinutes(10));
         }
-        await App.TrackAndWaitAsync<MessageDue>("/v1/track", Track("promo_viewed"));
+        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
         var capped = Assert.Single(await App.MessagesAsync(), m => m.Status == ScheduledMessageStatus.Suppressed);
 
         await ExecuteSqlAsync("update journeys.mt_events set data = jsonb_set(data, '{Facts,received}', '\"1\"') " +

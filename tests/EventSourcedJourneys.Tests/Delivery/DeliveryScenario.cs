@@ -49,10 +49,19 @@ public static class DeliveryScenario
     }
 
     /// <summary>Tracks a call and waits until the engine has reacted to it (its trigger decisions committed).</summary>
-    public static Task<ITrackedSession> TrackAndWaitAsync<THandled>(this AppFixture app, string path, object call) =>
+    public static Task<ITrackedSession> TrackAndWaitAsync<THandled>(this AppFixture app, string path, object call,
+        Func<THandled, bool>? matches = null) =>
         app.Host.TrackActivity().Timeout(60.Seconds())
-            .WaitForCondition(new WaitForHandled<THandled>())
+            .WaitForCondition(new WaitForHandled<THandled>(matches))
             .ExecuteAndWaitAsync(_ => app.TrackAsync(path, call));
+
+    /// <summary>Tracks a call and waits until the engine has decided on the message it scheduled now (a message due at once
+    /// is checked in the same transaction), ignoring earlier messages whose scheduling is still being relayed.</summary>
+    public static Task<ITrackedSession> TrackAndWaitForDecisionAsync(this AppFixture app, string path, object call)
+    {
+        var now = app.Clock.GetCurrentInstant();
+        return app.TrackAndWaitAsync<MessageScheduled>(path, call, scheduled => scheduled.ScheduledAt == now);
+    }
 
     /// <summary>Moves time on and waits for the due message to be decided (and delivered, when cleared).</summary>
     public static Task<ITrackedSession> AdvanceAndWaitAsync<THandled>(this AppFixture app, Duration by) =>

@@ -55,7 +55,7 @@ public sealed class when_a_trigger_calls_a_webhook(AppFixture app) : Integration
                 send webhook "order-to-crm"
             """);
 
-        await App.TrackAndWaitAsync<MessageDue>("/v1/track", new
+        await App.TrackAndWaitForDecisionAsync("/v1/track", new
         {
             userId = "bo", @event = "order_completed", properties = new { order_id = "B-8" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });

@@ -1,3 +1,4 @@
+using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Dispatch.Delivery;
 using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Dispatch.Tests.Channels;
@@ -88,7 +89,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
             await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("promo_viewed"));
             await App.AdvanceClockAsync(Duration.FromMinutes(10));
         }
-        await App.TrackAndWaitAsync<MessageDue>("/v1/track", Track("promo_viewed"));
+        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
         var before = App.Providers.Requests.Count;
         await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("order_shipped", new { order_id = "A-1001" }));
 

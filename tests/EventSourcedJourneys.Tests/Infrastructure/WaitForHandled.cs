@@ -6,7 +6,9 @@ namespace EventSourcedJourneys.Tests.Infrastructure;
 /// A tracked-session condition: done once a message of type T has been handled successfully, its transaction
 /// (events appended, cascading and scheduled messages stored) committed.
 /// </summary>
-public sealed class WaitForHandled<T> : ITrackedCondition
+/// <remarks>Give <paramref name="matches"/> when an earlier step's T may still be on its way (events are relayed from the
+/// store asynchronously), so that the wait is for this step's own message.</remarks>
+public sealed class WaitForHandled<T>(Func<T, bool>? matches = null) : ITrackedCondition
 {
     private bool _seen;
 
@@ -14,7 +16,8 @@ public sealed class WaitForHandled<T> : ITrackedCondition
     {
         // Events published from the store arrive wrapped in IEvent<T>.
         var message = record.Message is JasperFx.Events.IEvent e ? e.Data : record.Message;
-        if (message is T && record.MessageEventType == MessageEventType.MessageSucceeded) _seen = true;
+        if (message is T handled && record.MessageEventType == MessageEventType.MessageSucceeded && (matches?.Invoke(handled) ?? true))
+            _seen = true;
     }
 
     public bool IsCompleted() => _seen;

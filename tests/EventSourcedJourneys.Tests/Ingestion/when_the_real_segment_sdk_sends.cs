@@ -49,9 +49,12 @@ public sealed class when_the_real_segment_sdk_sends(PostgresServer postgres) : I
         });
         var report = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
         Assert.Empty(report.GetProperty("errors").EnumerateArray());
-        // Ten calls, flushAt 5: two batches, the first one sent twice.
-        Assert.Equal([5, 5, 5], report.GetProperty("requests").EnumerateArray().Select(r => r.GetInt32()).Order());
-        Assert.Equal(3, _batchRequests);
+        // Ten calls, flushAt 5: two batches, the first one sent at least twice (a loaded machine may add a retry after
+        // a client time-out; what is stored must not change).
+        var requests = report.GetProperty("requests").EnumerateArray().Select(r => r.GetInt32()).ToList();
+        Assert.All(requests, size => Assert.Equal(5, size));
+        Assert.True(requests.Count >= 3, $"the SDK sent {requests.Count} batch requests; the lost answer must have made it retry");
+        Assert.True(_batchRequests >= 3, $"the server side saw {_batchRequests} batch requests");
 
         using var http = new HttpClient { BaseAddress = new Uri(_api!.BaseUrl) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key("JOURNEYS_API_KEY"));

@@ -11,8 +11,9 @@ if (!host || !writeKey) {
   process.exit(2)
 }
 
-// flushAt 5: ten calls go out as two batches (the SDK's own batching); maxRetries 3 with the SDK's backoff.
-const analytics = new Analytics({ writeKey, host, flushAt: 5, flushInterval: 10000, maxRetries: 3 })
+// flushAt 5: ten calls go out as two batches (the SDK's own batching); maxRetries 3 with the SDK's backoff. The request
+// timeout is generous so that a slow, loaded machine does not add retries of its own to the one the proxy provokes.
+const analytics = new Analytics({ writeKey, host, flushAt: 5, flushInterval: 10000, maxRetries: 3, httpRequestTimeout: 60000 })
 const requests = []
 const errors = []
 analytics.on('http_request', (request) => requests.push(JSON.parse(request.body).batch.length))
@@ -31,6 +32,6 @@ analytics.track({ userId, event: 'Order Completed', properties: { total: 120.5, 
 analytics.track({ userId, event: 'Unsubscribed', properties: { channel: 'sms' } })
 analytics.alias({ previousId: `${run}-legacy`, userId })
 
-await analytics.closeAndFlush({ timeout: 30000 })
+await analytics.closeAndFlush({ timeout: 120000 })
 console.log(JSON.stringify({ requests, errors }))
 process.exit(errors.length === 0 ? 0 : 1)

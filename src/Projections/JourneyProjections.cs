@@ -1,5 +1,6 @@
 using EventSourcedJourneys.Projections.Inbox;
 using EventSourcedJourneys.Projections.Contacts;
+using EventSourcedJourneys.Projections.Funnels;
 using EventSourcedJourneys.Projections.Messages;
 using EventSourcedJourneys.Projections.Rules;
 using JasperFx.Events.Projections;
@@ -18,6 +19,7 @@ public static class JourneyProjections
         options.Projections.Snapshot<RuleState>(SnapshotLifecycle.Inline);
         options.Projections.Add<LiveRuleSetProjection>(ProjectionLifecycle.Inline);
         options.AddContactProfiles();
+        options.AddFunnels();
         return options;
     }
 }

@@ -1,0 +1,280 @@
+using System.Text.Json;
+using EventSourcedJourneys.Domain.Contacts;
+using EventSourcedJourneys.Domain.Time;
+using EventSourcedJourneys.Dsl.Runtime;
+using JasperFx.Events;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EventSourcedJourneys.Projections.Funnels;
+
+/// <summary>A person as funnels count them: the surviving contact and every stream holding its history (merges).</summary>
+public sealed record FunnelPerson(Guid ContactId, IReadOnlyList<Guid> Streams);
+
+/// <summary>
+/// The funnel tables (ADR 0009) and the reads and writes shared by the live projection and the rebuild:
+/// <c>funnel_chains</c> holds one narrow row per step-1 event and generation (contact, step-1 time and sequence, depth,
+/// the steps' times in epoch microseconds), indexed for range scans by step-1 time; <c>funnel_people</c> maps every
+/// stream of a counted person to the person, for breakdowns; <c>funnel_dirty</c> lists the streams the live projection
+/// wrote into a generation that is still being rebuilt, so the rebuild's older snapshot never overwrites them.
+/// </summary>
+public sealed class FunnelStore(string schema)
+{
+    private static readonly JsonSerializerOptions Json = JourneysJson.Create();
+    private static readonly string[] TrackingTypes =
+        [typeof(ContactTracked).GetEventTypeName(), typeof(PageViewed).GetEventTypeName(), typeof(ScreenViewed).GetEventTypeName()];
+    private static readonly SemaphoreSlim Creating = new(1, 1);
+    private static readonly HashSet<string> Created = [];
+
+    public string Schema { get; } = schema;
+    public string Chains => $"{Schema}.funnel_chains";
+    public string People => $"{Schema}.funnel_people";
+    public string Dirty => $"{Schema}.funnel_dirty";
+    public string Events => $"{Schema}.mt_events";
+    public string Profiles => $"{Schema}.mt_doc_contactprofile";
+
+    public static IReadOnlyList<string> TrackingEventTypes => TrackingTypes;
+
+    public async Task EnsureTablesAsync(NpgsqlConnection connection, CancellationToken cancellation)
+    {
+        var key = connection.ConnectionString + "|" + Schema;
+        lock (Created)
+        {
+            if (Created.Contains(key)) return;
+        }
+        await Creating.WaitAsync(cancellation);
+        try
+        {
+            lock (Created)
+            {
+                if (Created.Contains(key)) return;
+            }
+            await using var command = new NpgsqlCommand($"""
+                create table if not exists {Chains} (
+                    generation uuid not null,
+                    contact_id uuid not null,
+                    step1_at timestamptz not null,
+                    step1_seq bigint not null,
+                    depth smallint not null,
+                    times bigint[] not null);
+                create index if not exists ix_funnel_chains_range on {Chains} (generation, step1_at) include (contact_id, depth, step1_seq, times);
+                create index if not exists ix_funnel_chains_contact on {Chains} (generation, contact_id);
+                create table if not exists {People} (
+                    generation uuid not null,
+                    stream_id uuid not null,
+                    contact_id uuid not null,
+                    primary key (generation, stream_id));
+                create index if not exists ix_funnel_people_contact on {People} (generation, contact_id);
+                create table if not exists {Dirty} (
+                    generation uuid not null,
+                    stream_id uuid not null,
+                    primary key (generation, stream_id));
+                """, connection);
+            await command.ExecuteNonQueryAsync(cancellation);
+            lock (Created) Created.Add(key);
+        }
+        finally
+        {
+            Creating.Release();
+        }
+    }
+
+    /// <summary>The persons holding these streams, by the contact profiles (a merged stream belongs to its survivor).</summary>
+    public async Task<IReadOnlyList<FunnelPerson>> PeopleOfAsync(NpgsqlConnection connection, string tenant, IEnumerable<Guid> streams,
+        CancellationToken cancellation)
+    {
+        var profiles = new Dictionary<Guid, (Guid? MergedInto, Guid[] Merged)>();
+        async Task LoadAsync(IEnumerable<Guid> ids)
+        {
+            var missing = ids.Where(id => !profiles.ContainsKey(id)).Distinct().ToArray();
+            if (missing.Length == 0) return;
+            foreach (var id in missing) profiles[id] = (null, []);
+            await using var command = new NpgsqlCommand(
+                $"select id, data ->> 'MergedInto', data -> 'MergedContactIds' from {Profiles} where tenant_id = @tenant and id = any(@ids)", connection);
+            command.Parameters.AddWithValue("tenant", tenant);
+            command.Parameters.AddWithValue("ids", missing);
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                var into = reader.IsDBNull(1) ? (Guid?)null : Guid.Parse(reader.GetString(1));
+                var merged = reader.IsDBNull(2) ? [] : JsonSerializer.Deserialize<Guid[]>(reader.GetString(2)) ?? [];
+                profiles[reader.GetGuid(0)] = (into, merged);
+            }
+        }
+
+        var survivors = new Dictionary<Guid, Guid>();
+        var pending = streams.Distinct().ToList();
+        await LoadAsync(pending);
+        foreach (var stream in pending)
+        {
+            var current = stream;
+            for (var hops = 0; hops < 10 && profiles[current].MergedInto is { } into; hops++)
+            {
+                await LoadAsync([into]);
+                current = into;
+            }
+            survivors[stream] = current;
+        }
+
+        var people = new List<FunnelPerson>();
+        foreach (var survivor in survivors.Values.Distinct())
+        {
+            var all = new List<Guid> { survivor };
+            var seen = new HashSet<Guid> { survivor };
+            for (var i = 0; i < all.Count && all.Count < 100; i++)
+            {
+                await LoadAsync([all[i]]);
+                foreach (var merged in profiles[all[i]].Merged)
+                {
+                    if (seen.Add(merged)) all.Add(merged);
+                }
+            }
+            people.Add(new FunnelPerson(survivor, all));
+        }
+        return people;
+    }
+
+    /// <summary>The tracked events (track, page, screen) of these streams, by stream.</summary>
+    public async Task<Dictionary<Guid, List<FunnelEvent>>> EventsOfAsync(NpgsqlConnection connection, string tenant, IReadOnlyCollection<Guid> streams,
+        IReadOnlyCollection<string> names, CancellationToken cancellation)
+    {
+        var result = new Dictionary<Guid, List<FunnelEvent>>();
+        await using var command = new NpgsqlCommand(
+            $"select seq_id, stream_id, type, data from {Events} where tenant_id = @tenant and stream_id = any(@streams) and type = any(@types) " +
+            "and (type <> @tracked or data ->> 'Event' = any(@names))", connection);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("streams", streams.ToArray());
+        command.Parameters.AddWithValue("types", TrackingTypes);
+        command.Parameters.AddWithValue("tracked", TrackingTypes[0]);
+        command.Parameters.AddWithValue("names", names.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            if (Read(reader.GetInt64(0), reader.GetString(2), reader.GetString(3)) is not { } e) continue;
+            var stream = reader.GetGuid(1);
+            if (!result.TryGetValue(stream, out var list)) result[stream] = list = [];
+            list.Add(e);
+        }
+        return result;
+    }
+
+    /// <summary>A stored tracking event as funnels see it (the same view rules have of it), or null for other types.</summary>
+    public static FunnelEvent? Read(long sequence, string type, string json)
+    {
+        RecordedEvent? recorded = type switch
+        {
+            _ when type == TrackingTypes[0] && JsonSerializer.Deserialize<ContactTracked>(json, Json) is { } t =>
+                new RecordedEvent(t.Event, t.Timestamp, Value.ObjectFromJson(t.Properties), Value.ObjectFromJson(t.Context)),
+            _ when type == TrackingTypes[1] && JsonSerializer.Deserialize<PageViewed>(json, Json) is { } p =>
+                new RecordedEvent("page", p.Timestamp, Value.ObjectFromJson(p.Properties), Value.ObjectFromJson(p.Context)),
+            _ when type == TrackingTypes[2] && JsonSerializer.Deserialize<ScreenViewed>(json, Json) is { } s =>
+                new RecordedEvent("screen", s.Timestamp, Value.ObjectFromJson(s.Properties), Value.ObjectFromJson(s.Context)),
+            _ => null,
+        };
+        return recorded is null ? null : new FunnelEvent(sequence, recorded);
+    }
+
+    /// <summary>Serializes writers of the same streams (live projection, rebuild) until the transaction ends.</summary>
+    public static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, IEnumerable<Guid> streams,
+        CancellationToken cancellation)
+    {
+        var keys = streams.Select(s => LockKey(tenant, s)).Distinct().Order().ToArray();
+        if (keys.Length == 0) return;
+        await using var command = new NpgsqlCommand(
+            "select count(pg_advisory_xact_lock(k)) from (select unnest(@keys) as k order by 1) s", connection, transaction);
+        command.Parameters.AddWithValue("keys", keys);
+        await command.ExecuteScalarAsync(cancellation);
+    }
+
+    private static long LockKey(string tenant, Guid stream)
+    {
+        // FNV-1a over the tenant and the stream id: stable across processes (string.GetHashCode is not).
+        var hash = 14695981039346656037UL;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(tenant).Concat(stream.ToByteArray()))
+        {
+            hash ^= b;
+            hash *= 1099511628211UL;
+        }
+        return unchecked((long)hash);
+    }
+
+    /// <summary>Replaces the rows of these persons in one generation with their chains (persons without chains get none).
+    /// With <paramref name="skipDirty"/> (the rebuild), persons the live projection already wrote are left as they are.</summary>
+    public async Task ReplaceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid generation,
+        IReadOnlyList<(FunnelPerson Person, IReadOnlyList<FunnelChain> Chains)> computed, bool markDirty, bool skipDirty,
+        CancellationToken cancellation)
+    {
+        var rows = computed;
+        if (skipDirty)
+        {
+            var dirty = new HashSet<Guid>();
+            await using (var find = new NpgsqlCommand($"select stream_id from {Dirty} where generation = @g and stream_id = any(@streams)", connection, transaction))
+            {
+                find.Parameters.AddWithValue("g", generation);
+                find.Parameters.AddWithValue("streams", computed.SelectMany(c => c.Person.Streams).ToArray());
+                await using var reader = await find.ExecuteReaderAsync(cancellation);
+                while (await reader.ReadAsync(cancellation)) dirty.Add(reader.GetGuid(0));
+            }
+            if (dirty.Count > 0) rows = computed.Where(c => !c.Person.Streams.Any(dirty.Contains)).ToList();
+        }
+        if (rows.Count == 0) return;
+
+        var streams = rows.SelectMany(r => r.Person.Streams).Distinct().ToArray();
+        await using (var delete = new NpgsqlCommand(
+            $"delete from {Chains} where generation = @g and contact_id = any(@streams); " +
+            $"delete from {People} where generation = @g and (stream_id = any(@streams) or contact_id = any(@streams));" +
+            (markDirty ? $"insert into {Dirty} (generation, stream_id) select @g, unnest(@streams) on conflict do nothing;" : ""),
+            connection, transaction))
+        {
+            delete.Parameters.AddWithValue("g", generation);
+            delete.Parameters.AddWithValue("streams", streams);
+            await delete.ExecuteNonQueryAsync(cancellation);
+        }
+
+        await using (var chains = await connection.BeginBinaryImportAsync(
+            $"copy {Chains} (generation, contact_id, step1_at, step1_seq, depth, times) from stdin (format binary)", cancellation))
+        {
+            foreach (var (person, list) in rows)
+            {
+                foreach (var chain in list)
+                {
+                    await chains.StartRowAsync(cancellation);
+                    await chains.WriteAsync(generation, NpgsqlDbType.Uuid, cancellation);
+                    await chains.WriteAsync(person.ContactId, NpgsqlDbType.Uuid, cancellation);
+                    await chains.WriteAsync(chain.Step1At.ToDateTimeUtc(), NpgsqlDbType.TimestampTz, cancellation);
+                    await chains.WriteAsync(chain.Step1Sequence, NpgsqlDbType.Bigint, cancellation);
+                    await chains.WriteAsync((short)chain.Depth, NpgsqlDbType.Smallint, cancellation);
+                    await chains.WriteAsync(chain.Times.Select(Microseconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellation);
+                }
+            }
+            await chains.CompleteAsync(cancellation);
+        }
+
+        await using var people = await connection.BeginBinaryImportAsync(
+            $"copy {People} (generation, stream_id, contact_id) from stdin (format binary)", cancellation);
+        foreach (var (person, list) in rows)
+        {
+            if (list.Count == 0) continue;
+            foreach (var stream in person.Streams)
+            {
+                await people.StartRowAsync(cancellation);
+                await people.WriteAsync(generation, NpgsqlDbType.Uuid, cancellation);
+                await people.WriteAsync(stream, NpgsqlDbType.Uuid, cancellation);
+                await people.WriteAsync(person.ContactId, NpgsqlDbType.Uuid, cancellation);
+            }
+        }
+        await people.CompleteAsync(cancellation);
+    }
+
+    /// <summary>Drops a generation's rows (a replaced generation, or one abandoned by a newer definition).</summary>
+    public async Task DropAsync(NpgsqlConnection connection, Guid generation, CancellationToken cancellation)
+    {
+        await using var command = new NpgsqlCommand(
+            $"delete from {Chains} where generation = @g; delete from {People} where generation = @g; delete from {Dirty} where generation = @g;",
+            connection);
+        command.Parameters.AddWithValue("g", generation);
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
+
+    public static long Microseconds(NodaTime.Instant instant) => instant.ToUnixTimeTicks() / 10;
+}

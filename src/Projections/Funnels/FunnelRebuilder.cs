@@ -89,10 +89,13 @@ public sealed class FunnelRebuilder(IDocumentStore store, IClock clock, ILogger<
             replaced = d.Active;
             return d with { Active = completed, Building = null };
         }, cancellation);
-        if (superseded) await Tables.DropAsync(connection, generation.Id, cancellation);
-        else if (replaced is not null) await Tables.DropAsync(connection, replaced.Id, cancellation);
-        else await ClearDirtyAsync(connection, generation.Id, cancellation);
-        if (!superseded) await ClearDirtyAsync(connection, generation.Id, cancellation);
+        if (superseded)
+        {
+            await Tables.DropAsync(connection, generation.Id, cancellation);
+            return;
+        }
+        if (replaced is not null) await Tables.DropAsync(connection, replaced.Id, cancellation);
+        await ClearDirtyAsync(connection, generation.Id, cancellation);
         progress?.Report(new RebuildProgress(done.Value, Math.Max(total, done.Value)));
         logger.LogInformation("Funnel {Funnel} v{Version} of {Workspace} rebuilt from {Events} events", name, rule.Version, tenant, done);
     }

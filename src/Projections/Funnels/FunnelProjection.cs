@@ -59,7 +59,6 @@ public sealed class FunnelProjection : IProjection
         var funnelStore = new FunnelStore(store.Options.Events.DatabaseSchemaName);
         await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
-        await funnelStore.EnsureTablesAsync(connection, cancellation);
         var people = await funnelStore.PeopleOfAsync(connection, tenant, touched, cancellation);
         var streams = people.SelectMany(p => p.Streams).ToHashSet();
 

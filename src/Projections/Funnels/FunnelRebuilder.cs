@@ -274,7 +274,6 @@ public sealed class FunnelRebuilder(IDocumentStore store, IClock clock, ILogger<
     {
         var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
-        await Tables.EnsureTablesAsync(connection, cancellation);
         return connection;
     }
 

@@ -11,6 +11,7 @@ public static class FunnelRegistration
     public static StoreOptions AddFunnels(this StoreOptions options)
     {
         options.Schema.For<FunnelDefinition>();
+        options.Storage.ExtendedSchemaObjects.AddRange(new FunnelStore(options.DatabaseSchemaName).SchemaObjects());
         options.Projections.Add(new FunnelProjection(), ProjectionLifecycle.Async, FunnelProjection.Name,
             asyncConfiguration: async => async.BatchSize = 2000);
         return options;

@@ -127,7 +127,6 @@ public static class FunnelReports
         var groups = new List<FunnelBreakdownGroup>();
         await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
-        await tables.EnsureTablesAsync(connection, cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         await using (var memory = new NpgsqlCommand("set local work_mem = '64MB'", connection, transaction))
             await memory.ExecuteNonQueryAsync(cancellation);

@@ -5,6 +5,8 @@ using EventSourcedJourneys.Dsl.Runtime;
 using JasperFx.Events;
 using Npgsql;
 using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 
 namespace EventSourcedJourneys.Projections.Funnels;
 
@@ -23,8 +25,6 @@ public sealed class FunnelStore(string schema)
     private static readonly JsonSerializerOptions Json = JourneysJson.Create();
     private static readonly string[] TrackingTypes =
         [typeof(ContactTracked).GetEventTypeName(), typeof(PageViewed).GetEventTypeName(), typeof(ScreenViewed).GetEventTypeName()];
-    private static readonly SemaphoreSlim Creating = new(1, 1);
-    private static readonly HashSet<string> Created = [];
 
     public string Schema { get; } = schema;
     public string Chains => $"{Schema}.funnel_chains";
@@ -35,48 +35,35 @@ public sealed class FunnelStore(string schema)
 
     public static IReadOnlyList<string> TrackingEventTypes => TrackingTypes;
 
-    public async Task EnsureTablesAsync(NpgsqlConnection connection, CancellationToken cancellation)
+    /// <summary>The tables, created and migrated with the rest of the store's schema.</summary>
+    public IEnumerable<Weasel.Core.ISchemaObject> SchemaObjects()
     {
-        var key = connection.ConnectionString + "|" + Schema;
-        lock (Created)
+        var chains = new Table(new PostgresqlObjectName(Schema, "funnel_chains", SchemaUtils.IdentifierUsage.General));
+        chains.AddColumn<Guid>("generation").NotNull();
+        chains.AddColumn<Guid>("contact_id").NotNull();
+        chains.AddColumn("step1_at", "timestamptz").NotNull();
+        chains.AddColumn<long>("step1_seq").NotNull();
+        chains.AddColumn<short>("depth").NotNull();
+        chains.AddColumn("times", "bigint[]").NotNull();
+        chains.Indexes.Add(new IndexDefinition("ix_funnel_chains_range")
         {
-            if (Created.Contains(key)) return;
-        }
-        await Creating.WaitAsync(cancellation);
-        try
-        {
-            lock (Created)
-            {
-                if (Created.Contains(key)) return;
-            }
-            await using var command = new NpgsqlCommand($"""
-                create table if not exists {Chains} (
-                    generation uuid not null,
-                    contact_id uuid not null,
-                    step1_at timestamptz not null,
-                    step1_seq bigint not null,
-                    depth smallint not null,
-                    times bigint[] not null);
-                create index if not exists ix_funnel_chains_range on {Chains} (generation, step1_at) include (contact_id, depth, step1_seq, times);
-                create index if not exists ix_funnel_chains_contact on {Chains} (generation, contact_id);
-                create table if not exists {People} (
-                    generation uuid not null,
-                    stream_id uuid not null,
-                    contact_id uuid not null,
-                    primary key (generation, stream_id));
-                create index if not exists ix_funnel_people_contact on {People} (generation, contact_id);
-                create table if not exists {Dirty} (
-                    generation uuid not null,
-                    stream_id uuid not null,
-                    primary key (generation, stream_id));
-                """, connection);
-            await command.ExecuteNonQueryAsync(cancellation);
-            lock (Created) Created.Add(key);
-        }
-        finally
-        {
-            Creating.Release();
-        }
+            Columns = ["generation", "step1_at"],
+            IncludeColumns = ["contact_id", "depth", "step1_seq", "times"],
+        });
+        chains.Indexes.Add(new IndexDefinition("ix_funnel_chains_contact") { Columns = ["generation", "contact_id"] });
+        yield return chains;
+
+        var people = new Table(new PostgresqlObjectName(Schema, "funnel_people", SchemaUtils.IdentifierUsage.General));
+        people.AddColumn<Guid>("generation").AsPrimaryKey();
+        people.AddColumn<Guid>("stream_id").AsPrimaryKey();
+        people.AddColumn<Guid>("contact_id").NotNull();
+        people.Indexes.Add(new IndexDefinition("ix_funnel_people_contact") { Columns = ["generation", "contact_id"] });
+        yield return people;
+
+        var dirty = new Table(new PostgresqlObjectName(Schema, "funnel_dirty", SchemaUtils.IdentifierUsage.General));
+        dirty.AddColumn<Guid>("generation").AsPrimaryKey();
+        dirty.AddColumn<Guid>("stream_id").AsPrimaryKey();
+        yield return dirty;
     }
 
     /// <summary>The persons holding these streams, by the contact profiles (a merged stream belongs to its survivor).</summary>

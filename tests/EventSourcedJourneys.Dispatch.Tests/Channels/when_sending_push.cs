@@ -19,7 +19,7 @@ public sealed class when_sending_push : IAsyncLifetime
             ["Journeys:Channels:Fcm:BaseUrl"] = fcm.BaseUrl,
             ["Journeys:Channels:Fcm:ProjectId"] = "acme-app",
             ["Journeys:Channels:Fcm:AccessToken"] = "ya29.test-access-token",
-            ["Journeys:Channels:Fcm:TimeoutSeconds"] = "1",
+            ["Journeys:Channels:Fcm:TimeoutSeconds"] = "5", // generous: a loaded CI machine must not turn a quick answer into a time-out
         });
     }
 

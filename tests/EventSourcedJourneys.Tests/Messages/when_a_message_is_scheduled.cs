@@ -101,7 +101,7 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
             .WaitForCondition(new WaitForHandled<MessageScheduled>())
             .ExecuteAndWaitAsync(_ => Schedule());
 
-        var tracked = await App.Host.TrackActivity().Timeout(5.Seconds())
+        var tracked = await App.Host.TrackActivity().Timeout(30.Seconds())
             .ExecuteAndWaitAsync(_ => App.AdvanceClockAsync(Duration.FromMinutes(29)));
 
         Assert.DoesNotContain(tracked.AllRecordsInOrder(), r => r.Message is MessageDue && r.MessageEventType == MessageEventType.ExecutionFinished);

@@ -52,6 +52,7 @@ var interval = TimeSpan.FromSeconds(perBatch / (double)rate);
 Console.WriteLine($"{rate} events/s for {seconds}s in batches of {perBatch}, wait {wait}s, receiver {hookUrl}");
 
 var posts = new List<Task>();
+var rejected = new ConcurrentBag<string>();
 var next = clock.Elapsed;
 var sequence = 0;
 while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
@@ -63,12 +64,17 @@ while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
     }).ToList();
     var at = clock.Elapsed.TotalMilliseconds;
     foreach (var call in batch) sentAt[call.messageId] = at;
-    posts.Add(tracking.PostAsJsonAsync("/v1/batch", new { batch }));
+    posts.Add(Post(batch));
     next += interval;
     var pause = next - clock.Elapsed;
     if (pause > TimeSpan.Zero) await Task.Delay(pause);
 }
 await Task.WhenAll(posts);
+if (!rejected.IsEmpty)
+{
+    Console.WriteLine($"{rejected.Count} batches were refused, e.g.: {rejected.First()}");
+    return 1;
+}
 var posted = sequence;
 var deadline = clock.Elapsed + TimeSpan.FromSeconds(60 + wait);
 while (arrivals.Select(a => a.Id).Distinct().Count() < posted && clock.Elapsed < deadline) await Task.Delay(200);
@@ -76,11 +82,18 @@ while (arrivals.Select(a => a.Id).Distinct().Count() < posted && clock.Elapsed <
 var firstArrival = arrivals.GroupBy(a => a.Id).ToDictionary(g => g.Key, g => g.Min(a => a.At));
 var latencies = firstArrival.Where(a => sentAt.ContainsKey(a.Key)).Select(a => a.Value - sentAt[a.Key] - wait * 1000.0).Order().ToArray();
 double P(double q) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)(q * latencies.Length))];
-var span = (arrivals.Max(a => a.At) - arrivals.Min(a => a.At)) / 1000.0;
+var span = arrivals.IsEmpty ? 0 : (arrivals.Max(a => a.At) - arrivals.Min(a => a.At)) / 1000.0;
 Console.WriteLine($"posted {posted}, delivered {firstArrival.Count} distinct, {arrivals.Count - firstArrival.Count} repeated arrivals");
 Console.WriteLine($"{(wait > 0 ? "lateness after the due time" : "event → webhook latency")}: p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {P(1):F0} ms");
 Console.WriteLine($"webhook deliveries: {arrivals.Count / Math.Max(span, 0.001):F0}/s over {span:F1}s");
 await app.StopAsync();
+return 0;
+
+async Task Post(object batch)
+{
+    using var response = await tracking.PostAsJsonAsync("/v1/batch", new { batch });
+    if (!response.IsSuccessStatusCode) rejected.Add($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+}
 
 string Arg(string name, string fallback)
 {

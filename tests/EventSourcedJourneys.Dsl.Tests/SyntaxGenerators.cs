@@ -109,7 +109,8 @@ static class SyntaxGenerators
             1 => new ActiveClause(from, null),
             _ => new ActiveClause(null, to),
         })),
-        Gen.Select(EventPattern(2), Duration, (p, d) => (TriggerClause)new GoalClause(p, d)),
+        Gen.Select(EventPattern(2), Duration, Gen.Bool, Path,
+            (p, d, hasRevenue, revenue) => (TriggerClause)new GoalClause(p, d, hasRevenue ? revenue with { Root = PathRoot.Properties } : null)),
         Gen.Const<TriggerClause>(new TransactionalClause()));
 
     public static readonly Gen<Rule> Rule = Gen.OneOf<Rule>(

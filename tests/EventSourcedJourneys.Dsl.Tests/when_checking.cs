@@ -124,6 +124,12 @@ public class when_checking
             Errors("segment s = properties.total > 5"));
 
     [Fact]
+    public void a_goal_revenue_read_from_anything_but_the_goal_event_is_reported() =>
+        Assert.Equal(
+            ["1:72: revenue is read from the goal event; write a path of its properties such as properties.total, not traits.…"],
+            Errors("trigger t on event \"a\" send email \"x\" goal event \"o\" within 3d revenue traits.ltv"));
+
+    [Fact]
     public void since_entry_in_a_segment_is_reported() =>
         Assert.Equal(
             ["1:23: `since entry` only has a meaning inside a trigger, and segment `s` is not one; use `in last …` or `ever`"],

@@ -92,6 +92,27 @@ public class when_evaluating_triggers
     }
 
     [Fact]
+    public void a_goal_reads_its_revenue_from_the_named_property_of_the_goal_event()
+    {
+        var goal = Compile("trigger t on event \"a\" send email \"x\" goal event \"order_completed\" within 3d revenue properties.order.total").Triggers[0].Goal!;
+
+        Assert.Equal(["order", "total"], goal.RevenuePath);
+        Assert.Equal(120.5m, goal.RevenueOf(Event("order_completed", Duration.Zero, ("order", Value.Object(("total", Value.Of(120.5m)))))));
+        Assert.Equal(7m, goal.RevenueOf(Event("order_completed", Duration.Zero, ("order", Value.Object(("total", Value.Of("7")))))));
+        Assert.Null(goal.RevenueOf(Event("order_completed", Duration.Zero, ("order", Value.Object(("total", Value.Of("seven")))))));
+        Assert.Null(goal.RevenueOf(Event("order_completed", Duration.Zero)));
+    }
+
+    [Fact]
+    public void a_goal_without_a_revenue_line_has_no_revenue()
+    {
+        var goal = Compile("trigger t on event \"a\" send email \"x\" goal event \"order_completed\" within 3d").Triggers[0].Goal!;
+
+        Assert.Null(goal.RevenuePath);
+        Assert.Null(goal.RevenueOf(Event("order_completed", Duration.Zero, ("total", Value.Of(10)))));
+    }
+
+    [Fact]
     public void campaign_dates_are_read_in_the_workspace_time_zone_and_include_the_last_day()
     {
         var active = Compile("trigger t on event \"a\" send sms \"x\" active from 2026-12-01 to 2027-01-01").Triggers[0].Active!;

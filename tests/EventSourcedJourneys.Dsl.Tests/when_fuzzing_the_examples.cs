@@ -15,7 +15,7 @@ public class when_fuzzing_the_examples
     [
         "segment", "trigger", "policy", "funnel", "journey", "end", "on", "event", "date", "where", "wait", "cancel", "if",
         "audience", "send", "between", "and", "or", "not", "in", "last", "ever", "since", "entry", "count", "sum", "min",
-        "max", "avg", "first", "of", "at", "most", "per", "active", "from", "to", "goal", "within", "transactional",
+        "max", "avg", "first", "of", "at", "most", "per", "active", "from", "to", "goal", "within", "revenue", "transactional",
         "frequency", "cap", "quiet", "hours", "local", "workspace", "minus", "plus", "contains", "starts", "with", "exists",
         "traits", "properties", "context", "ago", "(", ")", "[", "]", ",", ".", "->", "=", "!=", ">", ">=", "<", "<=",
         "\"", "\"x\"", "\\", "#", "\n", " ", "0", "-1", "30d", "0s", "99999999999d", "25:00", "2026-02-30", "1.5", "1e5",

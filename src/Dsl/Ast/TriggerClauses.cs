@@ -37,8 +37,8 @@ public sealed record AtMostClause(CapLiteral Cap) : TriggerClause;
 /// <summary><c>active from 2026-12-01 to 2027-01-01</c>; either end may be left out.</summary>
 public sealed record ActiveClause(LocalDate? From, LocalDate? To) : TriggerClause;
 
-/// <summary><c>goal event "order_completed" within 3d</c></summary>
-public sealed record GoalClause(EventPattern Event, DurationLiteral Within) : TriggerClause;
+/// <summary><c>goal event "order_completed" within 3d revenue properties.total</c>; the revenue path is optional.</summary>
+public sealed record GoalClause(EventPattern Event, DurationLiteral Within, PathOperand? Revenue = null) : TriggerClause;
 
 /// <summary><c>transactional</c>: skips frequency caps and quiet hours.</summary>
 public sealed record TransactionalClause : TriggerClause;

@@ -215,6 +215,9 @@ public static class RuleChecker
                         Report(DiagnosticCodes.ImpossibleWindow, goal.Within, "`within 0` leaves no time to reach the goal; give a positive duration");
                     else
                         CheckDuration(goal.Within, Limits.LongestGoalWindow, "a goal window");
+                    if (goal.Revenue is { Root: not PathRoot.Properties } revenue)
+                        Report(DiagnosticCodes.MisplacedPath, revenue,
+                            $"revenue is read from the goal event; write a path of its properties such as properties.total, not {revenue.Root.ToString().ToLowerInvariant()}.…");
                     break;
             }
         }

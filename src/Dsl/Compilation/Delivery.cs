@@ -58,8 +58,24 @@ public sealed record ActivePeriod(LocalDate? From, LocalDate? To)
     public bool IsActiveAt(Instant now, DateTimeZone workspaceZone) => Includes(now.InZone(workspaceZone).Date);
 }
 
-/// <summary><c>goal event "order_completed" within 3d</c>: the conversion credited to the message.</summary>
-public sealed record Goal(EventMatcher Event, Duration Within);
+/// <summary>
+/// <c>goal event "order_completed" within 3d revenue properties.total</c>: the conversion credited to the message, and
+/// where its revenue is read (a path of the goal event's properties; none when no revenue line was written).
+/// </summary>
+public sealed record Goal(EventMatcher Event, Duration Within, IReadOnlyList<string>? RevenuePath = null)
+{
+    /// <summary>The goal event's revenue: the number at <see cref="RevenuePath"/> (a number, or text that reads as one), else null.</summary>
+    public decimal? RevenueOf(RecordedEvent conversion)
+    {
+        if (RevenuePath is null) return null;
+        Value? current = conversion.Properties;
+        foreach (var key in RevenuePath)
+        {
+            if (current is not ObjectValue o || !o.Members.TryGetValue(key, out current)) return null;
+        }
+        return current is not null && ValueSemantics.TryNumber(current, out var number) ? number : null;
+    }
+}
 
 /// <summary>
 /// <c>on date traits.vip_expires_at minus 30d, 15d, 7d at 10:00 local</c>: the message goes out on days

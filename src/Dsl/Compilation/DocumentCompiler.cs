@@ -80,7 +80,7 @@ static class DocumentCompiler
             window is null ? null : new SendWindow(window.From, window.To, window.Zone),
             atMost is null ? null : Cap(atMost.Cap),
             active is null ? null : new ActivePeriod(active.From, active.To),
-            goal is null ? null : new Goal(Matcher(goal.Event, compiler), goal.Within.ToDuration()),
+            goal is null ? null : new Goal(Matcher(goal.Event, compiler), goal.Within.ToDuration(), goal.Revenue?.Segments.ToArray()),
             clauses.OfType<TransactionalClause>().Any());
     }
 

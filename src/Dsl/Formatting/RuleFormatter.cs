@@ -54,7 +54,7 @@ public static class RuleFormatter
         ActiveClause active => "active" +
             (active.From is { } from ? $" from {LocalDatePattern.Iso.Format(from)}" : "") +
             (active.To is { } to ? $" to {LocalDatePattern.Iso.Format(to)}" : ""),
-        GoalClause goal => $"goal {Format(goal.Event)} within {Format(goal.Within)}",
+        GoalClause goal => $"goal {Format(goal.Event)} within {Format(goal.Within)}" + (goal.Revenue is { } revenue ? $" revenue {Format(revenue)}" : ""),
         TransactionalClause => "transactional",
         _ => throw new ArgumentOutOfRangeException(nameof(clause), clause, null),
     };

@@ -71,6 +71,7 @@ public enum DslToken
     [Token(Category = "keyword", Example = "to")] To,
     [Token(Category = "keyword", Example = "goal")] Goal,
     [Token(Category = "keyword", Example = "within")] Within,
+    [Token(Category = "keyword", Example = "revenue")] Revenue,
     [Token(Category = "keyword", Example = "transactional")] Transactional,
     [Token(Category = "keyword", Example = "frequency")] Frequency,
     [Token(Category = "keyword", Example = "cap")] Cap,

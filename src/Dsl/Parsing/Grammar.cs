@@ -356,7 +356,8 @@ static class Grammar
                 from pattern in EventPattern
                 from __ in Keyword(DslToken.Within)
                 from within in Duration
-                select (TriggerClause)new GoalClause(pattern, within))
+                from revenue in Keyword(DslToken.Revenue).IgnoreThen(Path.Named("a path such as properties.total")).Select(p => (PathOperand?)p).OptionalOrDefault()
+                select (TriggerClause)new GoalClause(pattern, within, revenue))
             .Or(Keyword(DslToken.Transactional).Select(_ => (TriggerClause)new TransactionalClause()))
             .Marked();
 

@@ -2,6 +2,7 @@ using EventSourcedJourneys.Projections.Inbox;
 using EventSourcedJourneys.Projections.Contacts;
 using EventSourcedJourneys.Projections.Funnels;
 using EventSourcedJourneys.Projections.Messages;
+using EventSourcedJourneys.Projections.Reports;
 using EventSourcedJourneys.Projections.Rules;
 using JasperFx.Events.Projections;
 using Marten;
@@ -20,6 +21,7 @@ public static class JourneyProjections
         options.Projections.Add<LiveRuleSetProjection>(ProjectionLifecycle.Inline);
         options.AddContactProfiles();
         options.AddFunnels();
+        options.AddReports();
         return options;
     }
 }

@@ -1,6 +1,7 @@
 using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Projections.Contacts;
+using EventSourcedJourneys.Projections.Messages;
 using Marten;
 using JasperFx;
 using Marten.Exceptions;
@@ -53,6 +54,11 @@ public static class ContactIngestion
             .ToDictionary(i => i.Id, i => i.ContactId, StringComparer.Ordinal);
         var identities = await IdentitiesOfLinkableContactsAsync(session, fresh, index, cancellation);
         var resolver = new IdentityResolver(workspace, index, identities);
+        var receipts = fresh.Where(c => c.Type == CallType.Track)
+            .Select(c => (Call: c, Receipt: Receipts.Read(c.Event!, c.Properties)))
+            .Where(r => r.Receipt is not null)
+            .ToDictionary(r => r.Call, r => r.Receipt!);
+        var targets = await ReceiptTargetsAsync(session, receipts.Values, cancellation);
 
         var streams = new Dictionary<Guid, List<object>>();
         List<object> StreamOf(Guid contact) => streams.TryGetValue(contact, out var events) ? events : streams[contact] = [];
@@ -70,6 +76,13 @@ public static class ContactIngestion
                 events.Add(new ContactMerged(contact, merge.Absorbed, merge.Identities, call.MessageId, call.Timestamp));
             }
             events.Add(ToEvent(call, contact, receivedAt));
+            // A receipt is recorded on the stream of the message it names (whoever the call was about); one naming a
+            // message we do not know stays a plain tracked event.
+            if (receipts.TryGetValue(call, out var receipt) && targets.Find(receipt) is { } target)
+            {
+                StreamOf(target.ContactId).AddRange(Receipts.EventsFor(receipt, target, call.MessageId, call.Event!, call.Timestamp));
+                if (receipt.Kind == ReceiptKind.Unsubscribed) continue; // its consent change is on the message's channel
+            }
             events.AddRange(SubscriptionChanges(call, contact));
         }
 
@@ -79,6 +92,38 @@ public static class ContactIngestion
         foreach (var (contact, events) in streams) session.Events.Append(contact, events);
         await session.SaveChangesAsync(cancellation);
         return fresh.Count;
+    }
+
+    private sealed record ReceiptTargets(Dictionary<Guid, ReceiptTarget> ById, Dictionary<string, ReceiptTarget> ByProviderId)
+    {
+        public ReceiptTarget? Find(ReceiptReference receipt) =>
+            receipt.MessageId is { } id && ById.TryGetValue(id, out var byId) ? byId
+            : receipt.ProviderMessageId is { } provider && ByProviderId.TryGetValue(provider, out var byProvider) ? byProvider
+            : null;
+    }
+
+    /// <summary>The messages the receipts of a request name, by our id and by the provider's (two queries at most).</summary>
+    private static async Task<ReceiptTargets> ReceiptTargetsAsync(IDocumentSession session, IEnumerable<ReceiptReference> receipts,
+        CancellationToken cancellation)
+    {
+        var targets = new ReceiptTargets([], new Dictionary<string, ReceiptTarget>(StringComparer.Ordinal));
+        var list = receipts.ToList();
+        if (list.Count == 0) return targets;
+        var ids = list.Where(r => r.MessageId is not null).Select(r => r.MessageId!.Value).Distinct().ToArray();
+        if (ids.Length > 0)
+        {
+            foreach (var message in await session.LoadManyAsync<ScheduledMessage>(cancellation, ids))
+                targets.ById[message.Id] = new ReceiptTarget(message.Id, message.ContactId, message.Channel);
+        }
+        var providerIds = list.Where(r => r.ProviderMessageId is not null && (r.MessageId is null || !targets.ById.ContainsKey(r.MessageId.Value)))
+            .Select(r => r.ProviderMessageId!).Distinct().ToArray();
+        if (providerIds.Length > 0)
+        {
+            var sent = await session.Query<ScheduledMessage>().Where(m => m.ProviderMessageId.IsOneOf(providerIds)).ToListAsync(cancellation);
+            foreach (var message in sent)
+                targets.ByProviderId[message.ProviderMessageId!] = new ReceiptTarget(message.Id, message.ContactId, message.Channel);
+        }
+        return targets;
     }
 
     /// <summary>

@@ -1,12 +1,13 @@
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Dsl.Compilation;
 using EventSourcedJourneys.Dsl.Runtime;
+using Channel = EventSourcedJourneys.Domain.Messages.Channel;
 using NodaTime;
 
 namespace EventSourcedJourneys.Domain.Delivery;
 
 /// <summary>A message sent by a trigger with a goal, and whether a conversion was already credited to it.</summary>
-public sealed record GoalCandidate(Guid MessageId, RuleVersionRef Rule, Instant SentAt, bool Converted);
+public sealed record GoalCandidate(Guid MessageId, RuleVersionRef Rule, Instant SentAt, bool Converted, Channel? Channel = null);
 
 /// <summary>Credits a goal event to the messages it converts: each message at most once, within its goal window.</summary>
 public static class GoalDecisions
@@ -26,7 +27,8 @@ public static class GoalDecisions
             var at = candidate.Event.Timestamp;
             if (at <= sent.SentAt || at > sent.SentAt + goal.Within) continue;
             if (!goal.Event.Matches(candidate.Event, contact, now, sent.SentAt)) continue;
-            attributed.Add(new ConversionAttributed(contactId, sent.MessageId, sent.Rule, candidate.Ref, sent.SentAt, now));
+            attributed.Add(new ConversionAttributed(contactId, sent.MessageId, sent.Rule, candidate.Ref, sent.SentAt, now, sent.Channel,
+                goal.RevenueOf(candidate.Event)));
         }
         return attributed;
     }

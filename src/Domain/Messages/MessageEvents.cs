@@ -126,13 +126,17 @@ public sealed record MessageFailed(
 /// A goal event (<c>goal event "order_completed" within 3d</c>) followed a message within its window: the conversion
 /// is credited to that message. The attribution reports read these.
 /// </summary>
+/// <paramref name="Channel"/> is the message's channel; <paramref name="Revenue"/> what the goal's <c>revenue</c> path read
+/// from the conversion event (null without a revenue line, or when the event carried no number there).
 public sealed record ConversionAttributed(
     Guid ContactId,
     Guid MessageId,
     RuleVersionRef Rule,
     EventRef ConversionEvent,
     Instant SentAt,
-    Instant DecidedAt) : IMessageEvent;
+    Instant DecidedAt,
+    Channel? Channel = null,
+    decimal? Revenue = null) : IMessageEvent;
 
 /// <summary>An in-app message reached the contact's inbox, with what the app shows.</summary>
 public sealed record InboxMessageDelivered(
@@ -146,3 +150,30 @@ public sealed record InboxMessageDelivered(
 
 /// <summary>The contact opened the in-app message (reported by the app).</summary>
 public sealed record InboxMessageRead(Guid ContactId, Guid MessageId, Instant ReadAt) : IMessageEvent;
+
+/// <summary>
+/// A receipt about a sent message came back through the tracking API (ADR 0009): what the provider or the app reported.
+/// <paramref name="ReceiptMessageId"/> is the tracking call's messageId (one receipt, one event); <paramref name="At"/>
+/// its event time. The message's contact owns the event, whoever the call was about.
+/// </summary>
+public interface IMessageReceipt : IMessageEvent
+{
+    string ReceiptMessageId { get; }
+    Instant At { get; }
+}
+
+/// <summary>The provider delivered the message (<c>"Email Delivered"</c>, <c>"Push Notification Received"</c>, a Twilio <c>delivered</c> status).</summary>
+public sealed record MessageDelivered(Guid ContactId, Guid MessageId, string ReceiptMessageId, Instant At) : IMessageReceipt;
+
+/// <summary>The contact opened the message (<c>"Email Opened"</c>, <c>"Push Notification Tapped"</c>, a WhatsApp <c>read</c>).</summary>
+public sealed record MessageOpened(Guid ContactId, Guid MessageId, string ReceiptMessageId, Instant At) : IMessageReceipt;
+
+/// <summary>The contact followed a link of the message (<c>"Email Link Clicked"</c>); <paramref name="Url"/> as reported.</summary>
+public sealed record MessageClicked(Guid ContactId, Guid MessageId, string? Url, string ReceiptMessageId, Instant At) : IMessageReceipt;
+
+/// <summary>The message did not reach the contact (<c>"Email Bounced"</c>, a Twilio <c>undelivered</c>); <paramref name="Reason"/> as reported.</summary>
+public sealed record MessageBounced(Guid ContactId, Guid MessageId, string? Reason, string ReceiptMessageId, Instant At) : IMessageReceipt;
+
+/// <summary>The contact unsubscribed from the message's channel through this message (its consent change is a
+/// <c>ChannelSubscriptionChanged</c> appended with it).</summary>
+public sealed record MessageUnsubscribed(Guid ContactId, Guid MessageId, Channel Channel, string ReceiptMessageId, Instant At) : IMessageReceipt;

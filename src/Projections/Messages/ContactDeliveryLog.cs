@@ -31,7 +31,7 @@ public sealed record ContactDeliveryLog(
     {
         var log = WithReceived(new ReceivedMessage(e.MessageId, e.Rule, e.Transactional, e.SentAt));
         return e.RuleVersion is { } rule
-            ? log with { Goals = [.. (Goals ?? []).TakeLast(Keep - 1), new GoalCandidate(e.MessageId, rule, e.SentAt, false)] }
+            ? log with { Goals = [.. (Goals ?? []).TakeLast(Keep - 1), new GoalCandidate(e.MessageId, rule, e.SentAt, false, e.Channel)] }
             : log;
     }
 

@@ -74,7 +74,7 @@ public static class AttributionReport
                 $"insert into {TableName} (generation, tenant_id, conversion_event_id, message_id, contact_id, trigger, trigger_version, channel, " +
                 "sent_at, converted_at, revenue) " +
                 $"select g.generation, u.* from {generations} g cross join unnest(?::text[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::int[], " +
-                "?::text[], ?::timestamptz[], ?::timestamptz[], ?::numeric[]) " +
+                "?::text[], ?::timestamptz[], ?::timestamptz[], ?::numeric[]) as u " +
                 "on conflict (generation, tenant_id, conversion_event_id, message_id) do nothing";
             return (sql,
             [
@@ -85,8 +85,8 @@ public static class AttributionReport
                 credits.Select(c => c.Rule.Name).ToArray(),
                 credits.Select(c => c.Rule.Version).ToArray(),
                 credits.Select(c => c.Channel?.Name() ?? "unknown").ToArray(),
-                credits.Select(c => c.SentAt.ToDateTimeUtc()).ToArray(),
-                credits.Select(c => c.ConversionEvent.OccurredAt.ToDateTimeUtc()).ToArray(),
+                credits.Select(c => c.SentAt.ToDateTimeOffset()).ToArray(),
+                credits.Select(c => c.ConversionEvent.OccurredAt.ToDateTimeOffset()).ToArray(),
                 credits.Select(c => c.Revenue).ToArray(),
             ]);
         }

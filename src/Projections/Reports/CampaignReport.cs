@@ -154,7 +154,7 @@ public static class CampaignReport
                 "converted_at, revenue) " +
                 $"select g.generation, u.* from {generations} g cross join unnest(?::text[], ?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], " +
                 "?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::boolean[], ?::text[], ?::boolean[], ?::timestamptz[], " +
-                "?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::numeric[]) " +
+                "?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::numeric[]) as u " +
                 "on conflict (generation, tenant_id, message_id) do update set " +
                 "contact_id = coalesce(t.contact_id, excluded.contact_id), trigger = coalesce(t.trigger, excluded.trigger), " +
                 "trigger_version = coalesce(t.trigger_version, excluded.trigger_version), step = coalesce(t.step, excluded.step), " +
@@ -192,7 +192,7 @@ public static class CampaignReport
             ]);
         }
 
-        private static DateTime? Time(Instant? instant) => instant?.ToDateTimeUtc();
+        private static DateTimeOffset? Time(Instant? instant) => instant?.ToDateTimeOffset();
     }
 
     /// <summary>A message's row, or the part of it one event knows; <see cref="With"/> merges like the upsert does.</summary>

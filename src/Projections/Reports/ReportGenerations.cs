@@ -17,9 +17,6 @@ public static class ReportGenerations
     public const string Schema = "journeys";
     public const string TableName = Schema + ".report_generations";
 
-    /// <summary>Space of the advisory locks that order live writes (shared) against registering and swapping (exclusive).</summary>
-    private const int LockSpace = 0x45534A52; // "ESJR"
-
     public static Table Table()
     {
         var table = new Table(TableName);
@@ -29,19 +26,18 @@ public static class ReportGenerations
         return table;
     }
 
-    public static int LockKey(string name) => StableHash(name);
+    /// <summary>Makes sure the read model's row exists (generation 1 until the first rebuild): live writes lock it.</summary>
+    public static string EnsureRowStatement(string name) =>
+        $"insert into {TableName} (name, current) values ('{name}', 1) on conflict (name) do nothing";
 
     /// <summary>
-    /// Taken by every live write before it reads the generations to write to, in its own statement: a registration or a
-    /// swap waits for writes in flight to commit, and writes after it see the new generations.
+    /// The generations a live write goes to: the current one and the one being built. The row is read <c>for share</c>:
+    /// a registration or swap (an update of the row) waits for writes in flight to commit, and a write that waited for
+    /// one sees the row as the registration or swap left it (PostgreSQL re-reads a locked row's newest version).
     /// </summary>
-    public static string SharedLockStatement(string name) =>
-        $"DO $$ BEGIN PERFORM pg_advisory_xact_lock_shared({LockSpace}, {LockKey(name)}); END $$";
-
-    /// <summary>The generations a live write goes to: the current one (1 before any rebuild) and the one being built.</summary>
     public static string LiveGenerationsSql(string name) =>
-        $"(select coalesce((select g.current from {TableName} g where g.name = '{name}'), 1) as generation " +
-        $"union select g.building from {TableName} g where g.name = '{name}' and g.building is not null)";
+        $"(select x.generation from (select g.current, g.building from {TableName} g where g.name = '{name}' for share) r " +
+        "cross join lateral (values (r.current), (r.building)) as x(generation) where x.generation is not null)";
 
     /// <summary>The generation reads are served from.</summary>
     public static string CurrentGenerationSql(string name) =>
@@ -51,15 +47,14 @@ public static class ReportGenerations
     public static async Task<int?> BeginAsync(NpgsqlConnection connection, string name, IEnumerable<string> tables, CancellationToken cancellation)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
-        await ExecuteAsync(connection, transaction, $"select pg_advisory_xact_lock({LockSpace}, {LockKey(name)})", cancellation);
-        await using var read = new NpgsqlCommand($"select building from {TableName} where name = @name", connection, transaction);
+        await ExecuteAsync(connection, transaction, EnsureRowStatement(name), cancellation);
+        await using var read = new NpgsqlCommand($"select building from {TableName} where name = @name for update", connection, transaction);
         read.Parameters.AddWithValue("name", name);
         var existing = await read.ExecuteScalarAsync(cancellation);
         if (existing is int) return null;
 
         await using var register = new NpgsqlCommand(
-            $"insert into {TableName} (name, current, building) values (@name, 1, 2) " +
-            $"on conflict (name) do update set building = {TableName}.current + 1 returning building", connection, transaction);
+            $"update {TableName} set building = current + 1 where name = @name returning building", connection, transaction);
         register.Parameters.AddWithValue("name", name);
         var building = (int)(await register.ExecuteScalarAsync(cancellation))!;
         // Rows left by an earlier rebuild that did not finish (the process stopped) belong to no generation in use.
@@ -74,7 +69,6 @@ public static class ReportGenerations
     {
         await using (var transaction = await connection.BeginTransactionAsync(cancellation))
         {
-            await ExecuteAsync(connection, transaction, $"select pg_advisory_xact_lock({LockSpace}, {LockKey(name)})", cancellation);
             await using var swap = new NpgsqlCommand($"update {TableName} set current = building, building = null where name = @name and building = @building",
                 connection, transaction);
             swap.Parameters.AddWithValue("name", name);
@@ -91,7 +85,6 @@ public static class ReportGenerations
     {
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await ExecuteAsync(connection, transaction, $"select pg_advisory_xact_lock({LockSpace}, {LockKey(name)})", CancellationToken.None);
             await using var clear = new NpgsqlCommand($"update {TableName} set building = null where name = @name and building = @building", connection, transaction);
             clear.Parameters.AddWithValue("name", name);
             clear.Parameters.AddWithValue("building", building);
@@ -109,16 +102,5 @@ public static class ReportGenerations
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         await command.ExecuteNonQueryAsync(cancellation);
-    }
-
-    /// <summary>A hash that does not change between processes (string.GetHashCode does).</summary>
-    private static int StableHash(string text)
-    {
-        unchecked
-        {
-            var hash = (int)2166136261;
-            foreach (var c in text) hash = (hash ^ c) * 16777619;
-            return hash;
-        }
     }
 }

@@ -21,7 +21,7 @@ public sealed class ReportsProjection : IProjection
         }
         foreach (var model in rows.Where(r => !r.IsEmpty))
         {
-            operations.QueueSqlCommand(ReportGenerations.SharedLockStatement(model.ReadModel));
+            operations.QueueSqlCommand(ReportGenerations.EnsureRowStatement(model.ReadModel));
             var (sql, parameters) = model.Upsert(ReportGenerations.LiveGenerationsSql(model.ReadModel));
             operations.QueueSqlCommand(sql, parameters);
         }

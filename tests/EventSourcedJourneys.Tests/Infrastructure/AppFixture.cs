@@ -86,6 +86,7 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
             .DaemonForMainDatabase();
         await daemon.StopAllAsync();
         await Host.DocumentStore().Advanced.ResetAllData();
+        await EmptyReportTablesAsync();
         await Host.Services.GetRequiredService<IWolverineRuntime>().Storage.Admin.ClearAllAsync();
         await daemon.StartAllAsync();
         var registry = Host.Services.GetRequiredService<WorkspaceRegistry>();
@@ -108,6 +109,18 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
             $"update {await IncomingEnvelopesTableAsync(connection)} set execution_time = execution_time - make_interval(secs => @seconds) " +
             "where status = 'Scheduled'", connection);
         command.Parameters.AddWithValue("seconds", by.TotalSeconds);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The report read models live in tables of their own, which Marten's reset leaves alone.</summary>
+    private async Task EmptyReportTablesAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"truncate {EventSourcedJourneys.Projections.Reports.CampaignReport.TableName}, " +
+            $"{EventSourcedJourneys.Projections.Reports.AttributionReport.TableName}, " +
+            $"{EventSourcedJourneys.Projections.Reports.ReportGenerations.TableName}", connection);
         await command.ExecuteNonQueryAsync();
     }
 

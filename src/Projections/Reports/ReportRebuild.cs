@@ -62,7 +62,7 @@ public sealed class ReportRebuild(IDocumentStore store, string name, IReadOnlyLi
                     if (dotnetType is null) continue;
                     if (!types.TryGetValue(dotnetType, out var type)) types[dotnetType] = type = Type.GetType(dotnetType, throwOnError: false);
                     if (type is null) continue;
-                    await using var json = await reader.GetStreamAsync(3, cancellation);
+                    using var json = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(reader.GetString(3)));
                     page.Add(reader.GetString(1), serializer.FromJson(type, json));
                 }
             }

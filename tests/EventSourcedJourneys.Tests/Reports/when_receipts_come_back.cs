@@ -93,7 +93,7 @@ public sealed class when_receipts_come_back(AppFixture app) : IntegrationTest(ap
         await App.TrackAsync("/v1/track", Track("Unsubscribed", "receipt-1", new { message_id = first.Id.ToString() }));
 
         await App.AdvanceClockAsync(NodaTime.Duration.FromHours(1)); // two sign-ups in the same second would enter once
-        await App.TrackAndWaitAsync<MessageDue>("/v1/track", Track("signed_up", "signup-2", new { }));
+        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("signed_up", "signup-2", new { }));
 
         var second = Assert.Single(await App.MessagesAsync(), m => m.Id != first.Id);
         Assert.Equal(ScheduledMessageStatus.Suppressed, second.Status);

@@ -11,6 +11,7 @@ using EventSourcedJourneys.Dispatch.Templates;
 using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Dispatch.Rules;
 using EventSourcedJourneys.Dispatch.Scheduling;
+using EventSourcedJourneys.Dispatch.Segments;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Domain.Time;
 using EventSourcedJourneys.Projections;
@@ -52,6 +53,7 @@ builder.Services.AddSingleton<ITemplateFacts>(services => services.GetRequiredSe
 builder.Services.AddJourneyTemplates();
 builder.Services.AddJourneyChannels(builder.Configuration);
 builder.Services.AddSingleton<TriggerEngine>();
+builder.Services.AddSegmentMemberships();
 builder.Services.AddRulePreviews();
 builder.Services.AddFunnelRebuilds();
 builder.Services.AddReportRebuilds();
@@ -75,6 +77,10 @@ builder.Services.AddMarten(services => JourneysStore.Configure(new StoreOptions(
         relay.PublishEvent<PageViewed>();
         relay.PublishEvent<ScreenViewed>();
         relay.PublishEvent<ContactIdentified>();
+        relay.PublishEvent<ContactMerged>();
+        relay.PublishEvent<ContactMergedInto>();
+        relay.PublishEvent<EventSourcedJourneys.Domain.Segments.SegmentEntered>();
+        relay.PublishEvent<EventSourcedJourneys.Domain.Segments.SegmentExited>();
         relay.PublishEvent<MessageScheduled>();
         relay.PublishEvent<MessageRescheduled>();
         relay.PublishEvent<EventSourcedJourneys.Domain.Rules.RuleVersionPublished>();

@@ -4,6 +4,7 @@ using EventSourcedJourneys.Projections.Funnels;
 using EventSourcedJourneys.Projections.Messages;
 using EventSourcedJourneys.Projections.Reports;
 using EventSourcedJourneys.Projections.Rules;
+using EventSourcedJourneys.Projections.Segments;
 using JasperFx.Events.Projections;
 using Marten;
 
@@ -22,6 +23,7 @@ public static class JourneyProjections
         options.AddContactProfiles();
         options.AddFunnels();
         options.AddReports();
+        options.AddSegmentMemberships();
         return options;
     }
 }

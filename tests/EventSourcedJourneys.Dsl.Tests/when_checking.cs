@@ -100,7 +100,7 @@ public class when_checking
     public void a_trigger_without_on_or_send_says_what_is_missing() =>
         Assert.Equal(
             [
-                "1:1: trigger `t` has no `on` line: say which event or date starts it",
+                "1:1: trigger `t` has no `on` line: say which event, date or segment change starts it",
                 "1:1: trigger `t` has no `send` line: say which channel and template to use, such as send email \"welcome\"",
             ],
             Errors("trigger t wait 5m"));

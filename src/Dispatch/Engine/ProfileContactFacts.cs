@@ -3,6 +3,8 @@ using EventSourcedJourneys.Dispatch.Delivery;
 using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Domain.Delivery;
 using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Domain.Segments;
+using EventSourcedJourneys.Dsl.Ast;
 using EventSourcedJourneys.Dsl.Runtime;
 using EventSourcedJourneys.Projections.Contacts;
 using Marten;
@@ -41,10 +43,16 @@ public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
     /// rebuilds the profile as it stood at each instant.</summary>
     public static ContactFacts From(ContactProfile? profile, IReadOnlyList<ContactEvent> events)
     {
+        var snapshot = Snapshot(profile, events.Select(e => e.Event));
+        return new ContactFacts(snapshot, events, profile?.Reachability() ?? ContactReachability.Nowhere, ZoneOf(profile));
+    }
+
+    /// <summary>What conditions read: the profile's traits and latest context, and the events.</summary>
+    public static ContactSnapshot Snapshot(ContactProfile? profile, IEnumerable<RecordedEvent> events)
+    {
         var traits = profile is null ? ObjectValue.Empty : Traits(profile.Traits);
         var context = profile?.LatestContext is { } latest ? Value.ObjectFromJson(latest.Context) : ObjectValue.Empty;
-        var snapshot = new ContactSnapshot(traits, context, events.Select(e => e.Event));
-        return new ContactFacts(snapshot, events, profile?.Reachability() ?? ContactReachability.Nowhere, ZoneOf(profile));
+        return new ContactSnapshot(traits, context, events);
     }
 
     public async Task<(JsonElement? Traits, JsonElement? Context, DateTimeZone? Zone)> ContactAsync(IQuerySession session, Guid contactId,
@@ -55,12 +63,15 @@ public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
         return (JsonSerializer.SerializeToElement(profile.Traits), profile.LatestContext?.Context, ZoneOf(profile));
     }
 
-    /// <summary>The event as rules see it, for the kinds of events rules can name.</summary>
+    /// <summary>The event as rules see it, for the kinds of events rules can name (entering or leaving a segment is one,
+    /// under "entered segment NAME" / "exited segment NAME").</summary>
     public static RecordedEvent? Recorded(object data) => data switch
     {
         ContactTracked t => new RecordedEvent(t.Event, t.Timestamp, Value.ObjectFromJson(t.Properties), Value.ObjectFromJson(t.Context)),
         PageViewed p => new RecordedEvent("page", p.Timestamp, Value.ObjectFromJson(p.Properties), Value.ObjectFromJson(p.Context)),
         ScreenViewed s => new RecordedEvent("screen", s.Timestamp, Value.ObjectFromJson(s.Properties), Value.ObjectFromJson(s.Context)),
+        SegmentEntered entered => new RecordedEvent(SegmentChanges.EventName(SegmentChange.Entered, entered.Segment), entered.At),
+        SegmentExited exited => new RecordedEvent(SegmentChanges.EventName(SegmentChange.Exited, exited.Segment), exited.At),
         _ => null,
     };
 

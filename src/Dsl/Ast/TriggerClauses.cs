@@ -16,6 +16,15 @@ public sealed record OnDateClause(
     LocalTime At,
     ZoneReference Zone) : TriggerClause;
 
+/// <summary><c>on entered segment vip</c> or <c>on exited segment vip</c>: the contact's membership changed.</summary>
+public sealed record OnSegmentClause(SegmentChange Change, string Segment) : TriggerClause;
+
+public enum SegmentChange
+{
+    Entered,
+    Exited,
+}
+
 /// <summary><c>wait 30m</c></summary>
 public sealed record WaitClause(DurationLiteral Duration) : TriggerClause;
 

@@ -124,7 +124,7 @@ public static class RuleChecker
             var firstOfKind = new Dictionary<Type, TriggerClause>();
             foreach (var clause in trigger.Clauses)
             {
-                var kind = clause is OnDateClause ? typeof(OnEventClause) : clause.GetType();
+                var kind = clause is OnDateClause or OnSegmentClause ? typeof(OnEventClause) : clause.GetType();
                 if (clause is not CancelIfClause && !firstOfKind.TryAdd(kind, clause))
                 {
                     Report(DiagnosticCodes.TriggerShape, clause,
@@ -135,14 +135,14 @@ public static class RuleChecker
             }
 
             if (!firstOfKind.ContainsKey(typeof(OnEventClause)))
-                Report(DiagnosticCodes.TriggerShape, trigger, $"{owner} has no `on` line: say which event or date starts it");
+                Report(DiagnosticCodes.TriggerShape, trigger, $"{owner} has no `on` line: say which event, date or segment change starts it");
             if (!firstOfKind.ContainsKey(typeof(SendMessageClause)))
                 Report(DiagnosticCodes.TriggerShape, trigger, $"{owner} has no `send` line: say which channel and template to use, such as send email \"welcome\"");
         }
 
         static string LineName(TriggerClause clause) => clause switch
         {
-            OnEventClause or OnDateClause => "an `on` line",
+            OnEventClause or OnDateClause or OnSegmentClause => "an `on` line",
             WaitClause => "a `wait` line",
             AudienceClause => "an `audience` line",
             SendMessageClause => "a `send` line for its message",
@@ -175,6 +175,11 @@ public static class RuleChecker
                         else
                             CheckDuration(offset, Limits.LongestDateOffset, "a date offset", allowZero: true);
                     }
+                    break;
+                case OnSegmentClause segment:
+                    if (!_segments.ContainsKey(segment.Segment) && !broken.Contains(segment.Segment))
+                        Report(DiagnosticCodes.UnknownSegment, segment,
+                            $"unknown segment `{segment.Segment}`{Suggestions.DidYouMean(segment.Segment, _segments.Keys)}");
                     break;
                 case WaitClause wait:
                     if (wait.Duration.Amount == 0)

@@ -8,11 +8,12 @@ public sealed class CompiledSegment
 {
     readonly ConditionFunc _condition;
 
-    internal CompiledSegment(string name, int line, IReadOnlyList<string> referencedSegments, ConditionFunc condition)
+    internal CompiledSegment(string name, int line, IReadOnlyList<string> referencedSegments, SegmentReads reads, ConditionFunc condition)
     {
         Name = name;
         Line = line;
         ReferencedSegments = referencedSegments;
+        Reads = reads;
         _condition = condition;
     }
 
@@ -22,6 +23,9 @@ public sealed class CompiledSegment
 
     /// <summary>Segments this one is defined in terms of, directly.</summary>
     public IReadOnlyList<string> ReferencedSegments { get; }
+
+    /// <summary>What the definition reads (referenced segments included), and when its answer can change by time alone.</summary>
+    public SegmentReads Reads { get; }
 
     /// <summary>Whether the contact is in the segment at <paramref name="now"/>. Events after now are ignored;
     /// <c>context.*</c> reads the contact's latest context.</summary>

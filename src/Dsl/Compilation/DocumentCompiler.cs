@@ -1,6 +1,7 @@
 using EventSourcedJourneys.Dsl.Ast;
 using EventSourcedJourneys.Dsl.Checking;
 using EventSourcedJourneys.Dsl.Parsing;
+using EventSourcedJourneys.Dsl.Runtime;
 
 namespace EventSourcedJourneys.Dsl.Compilation;
 
@@ -32,7 +33,9 @@ static class DocumentCompiler
         int LineOf(Rule rule) => spans.Find(rule)?.Line ?? 0;
 
         var segments = document.Rules.OfType<SegmentRule>()
-            .Select(s => new CompiledSegment(s.Name, LineOf(s), SegmentReferenceWalker.Names(s.Condition).Distinct().ToArray(), SegmentCondition(s.Name)))
+            .Select(s => new CompiledSegment(s.Name, LineOf(s), SegmentReferenceWalker.Names(s.Condition).Distinct().ToArray(),
+                SegmentReads.Of(s.Condition, name => segmentRules.TryGetValue(name, out var referenced) ? referenced.Condition : null),
+                SegmentCondition(s.Name)))
             .ToArray();
         var triggers = document.Rules.OfType<TriggerRule>()
             .Select(t => CompileTrigger(t, LineOf(t), compiler))
@@ -52,6 +55,7 @@ static class DocumentCompiler
         var clauses = trigger.Clauses;
         var onEvent = clauses.OfType<OnEventClause>().FirstOrDefault();
         var onDate = clauses.OfType<OnDateClause>().FirstOrDefault();
+        var onSegment = clauses.OfType<OnSegmentClause>().FirstOrDefault();
         var send = clauses.OfType<SendMessageClause>().First();
         var audience = clauses.OfType<AudienceClause>().FirstOrDefault();
         var window = clauses.OfType<SendWindowClause>().FirstOrDefault()?.Hours;
@@ -62,7 +66,7 @@ static class DocumentCompiler
         return new CompiledTrigger(
             trigger.Name,
             line,
-            onEvent?.EventNames.ToArray() ?? [],
+            onSegment is not null ? [SegmentChanges.EventName(onSegment.Change, onSegment.Segment)] : onEvent?.EventNames.ToArray() ?? [],
             onEvent?.Where is { } where ? compiler.Compile(where) : null,
             onDate is null
                 ? null

@@ -45,6 +45,7 @@ public static class RuleFormatter
         OnDateClause date => $"on date {Format(date.DatePath)}" +
             (date.Offsets.Count == 0 ? "" : $" {(date.Direction == OffsetDirection.Minus ? "minus" : "plus")} {string.Join(", ", date.Offsets.Select(Format))}") +
             $" at {Format(date.At)} {Format(date.Zone)}",
+        OnSegmentClause segment => $"on {(segment.Change == SegmentChange.Entered ? "entered" : "exited")} segment {segment.Segment}",
         WaitClause wait => $"wait {Format(wait.Duration)}",
         CancelIfClause cancel => $"cancel if {Format(cancel.Event)}",
         AudienceClause audience => $"audience {Format(audience.Condition)}",

@@ -41,6 +41,8 @@ public enum DslToken
     [Token(Category = "keyword", Example = "on")] On,
     [Token(Category = "keyword", Example = "event")] Event,
     [Token(Category = "keyword", Example = "date")] DateKeyword,
+    [Token(Category = "keyword", Example = "entered")] Entered,
+    [Token(Category = "keyword", Example = "exited")] Exited,
     [Token(Category = "keyword", Example = "where")] Where,
     [Token(Category = "keyword", Example = "wait")] Wait,
     [Token(Category = "keyword", Example = "cancel")] Cancel,

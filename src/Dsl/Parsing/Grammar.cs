@@ -314,6 +314,12 @@ static class Grammar
         from zone in Zone
         select (TriggerClause)new OnDateClause(path, offsets.direction, new NodeList<DurationLiteral>(offsets.durations), at, zone);
 
+    static readonly TokenListParser<DslToken, TriggerClause> OnSegment =
+        from change in Keyword(DslToken.Entered).Value(SegmentChange.Entered).Or(Keyword(DslToken.Exited).Value(SegmentChange.Exited))
+        from _ in Keyword(DslToken.Segment)
+        from name in Name.Named("a segment name")
+        select (TriggerClause)new OnSegmentClause(change, name);
+
     static readonly TokenListParser<DslToken, TimeOfDayRange> SendHours =
         from start in TimeOfDay
         from _ in Keyword(DslToken.And)
@@ -335,7 +341,7 @@ static class Grammar
         select new CapLiteral(count, per);
 
     static readonly TokenListParser<DslToken, TriggerClause> Clause =
-        Keyword(DslToken.On).IgnoreThen(OnEvent.Or(OnDate))
+        Keyword(DslToken.On).IgnoreThen(OnEvent.Or(OnDate).Or(OnSegment))
             .Or(Keyword(DslToken.Wait).IgnoreThen(Duration).Select(d => (TriggerClause)new WaitClause(d)))
             .Or(Keyword(DslToken.Cancel).IgnoreThen(Keyword(DslToken.If)).IgnoreThen(EventPattern)
                 .Select(e => (TriggerClause)new CancelIfClause(e)))

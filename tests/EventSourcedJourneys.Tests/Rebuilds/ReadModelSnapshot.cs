@@ -7,6 +7,9 @@ namespace EventSourcedJourneys.Tests.Rebuilds;
 /// Marten's bookkeeping columns (mt_*: version, last modified …), which differ by nature between two writes of the same
 /// document. PostgreSQL's jsonb text is canonical (keys in a fixed order), so equal content is equal text. Read models
 /// added later are included without being named here.
+/// Segment memberships are blue/green by generation (ADR 0010): a rebuild writes the same members under a new generation
+/// id, stamped with the rebuild's instant. Their tables are read for what they mean — who is in which segment, built
+/// from which definition — see <see cref="Normalized"/>.
 /// </summary>
 public static class ReadModelSnapshot
 {
@@ -30,7 +33,7 @@ public static class ReadModelSnapshot
         var snapshot = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (schema, name) in tables)
         {
-            await using var read = new NpgsqlCommand(
+            await using var read = new NpgsqlCommand(Normalized(schema, name) ??
                 $"select (to_jsonb(t) - array(select column_name::text from information_schema.columns " +
                 $"where table_schema = @schema and table_name = @name and column_name like 'mt\\_%'))::text from \"{schema}\".\"{name}\" t",
                 connection);
@@ -44,4 +47,19 @@ public static class ReadModelSnapshot
         }
         return snapshot;
     }
+
+    /// <summary>The rows of the segment tables without generation ids and build instants: members by segment name, the
+    /// catalog by the definition each segment was built from.</summary>
+    private static string? Normalized(string schema, string name) => name switch
+    {
+        "segment_members" =>
+            $"select jsonb_build_object('tenant_id', m.tenant_id, 'segment', e.key, 'contact_id', m.contact_id)::text " +
+            $"from \"{schema}\".segment_members m join \"{schema}\".mt_doc_segmentcatalog c on c.tenant_id = m.tenant_id " +
+            "cross join lateral jsonb_each(c.data->'Current') e where (e.value->>'Generation')::uuid = m.generation",
+        "mt_doc_segmentcatalog" =>
+            $"select jsonb_build_object('tenant_id', c.tenant_id, 'current', (select jsonb_object_agg(e.key, " +
+            "e.value - 'Generation' - 'BuiltAt' - 'BuiltFromSequence') from jsonb_each(c.data->'Current') e))::text " +
+            $"from \"{schema}\".mt_doc_segmentcatalog c",
+        _ => null,
+    };
 }

@@ -7,7 +7,7 @@ namespace EventSourcedJourneys.Tests.Rebuilds;
 /// Marten's bookkeeping columns (mt_*: version, last modified …), which differ by nature between two writes of the same
 /// document. PostgreSQL's jsonb text is canonical (keys in a fixed order), so equal content is equal text. Read models
 /// added later are included without being named here.
-/// Segment memberships are blue/green by generation (ADR 0010): a rebuild writes the same members under a new generation
+/// Segment memberships are blue/green by generation (ADR 0011): a rebuild writes the same members under a new generation
 /// id, stamped with the rebuild's instant. Their tables are read for what they mean — who is in which segment, built
 /// from which definition — see <see cref="Normalized"/>.
 /// </summary>

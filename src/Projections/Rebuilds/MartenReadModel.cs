@@ -94,6 +94,8 @@ public sealed class MartenReadModel : IRebuildableProjection
         configurable.Options.BatchSize = BatchSize;
         // At the swap every event below the ceiling is committed: a gap is a rolled-back append, skip it at once.
         options.Projections.StaleSequenceThreshold = TimeSpan.FromMilliseconds(200);
+        // This class drives the shadow store's daemon itself (Marten would otherwise warn that nothing runs it).
+        options.Projections.AsyncMode = DaemonMode.ExternallyManaged;
         return options;
     }
 

@@ -97,19 +97,33 @@ public sealed class ProjectionRebuilds(
         var projection = Find(name);
         if (projection is null) return new RebuildStart(RebuildOutcome.NotFound, null);
 
+        RebuildStatus? previous;
         lock (_gate)
         {
-            if (_latest.TryGetValue(name, out var current) && current.State == RebuildState.Running)
-                return new RebuildStart(RebuildOutcome.AlreadyRunning, current);
+            if (_latest.TryGetValue(name, out previous) && previous.State == RebuildState.Running)
+                return new RebuildStart(RebuildOutcome.AlreadyRunning, previous);
             _latest[name] = new RebuildStatus(Guid.CreateVersion7(), name, RebuildState.Running, 0, 0, "events", clock.GetCurrentInstant());
         }
 
-        var guard = await TryLockAsync(name, cancellation);
-        if (guard is null)
+        NpgsqlConnection? guard = null;
+        try
         {
-            lock (_gate) _latest.TryRemove(name, out _);
-            return new RebuildStart(RebuildOutcome.AlreadyRunning, null);
+            guard = await TryLockAsync(name, cancellation);
         }
+        finally
+        {
+            // Another process holds the read model's rebuild lock (or the database did not answer): this process keeps
+            // showing its own last rebuild.
+            if (guard is null)
+            {
+                lock (_gate)
+                {
+                    if (previous is null) _latest.TryRemove(name, out _);
+                    else _latest[name] = previous;
+                }
+            }
+        }
+        if (guard is null) return new RebuildStart(RebuildOutcome.AlreadyRunning, null);
 
         var status = _latest[name];
         var completion = Task.Run(() => RunAsync(projection, status, guard), CancellationToken.None);

@@ -44,13 +44,19 @@ public sealed class MartenReadModel : IRebuildableProjection
     /// <summary>The live table, where reads and inline writes go.</summary>
     public DbObjectName LiveTable => ((IReadOnlyStoreOptions)_store.Options).FindOrResolveDocumentType(DocumentType).TableName;
 
-    /// <summary>Every inline Marten projection of the store: the read models the engine and the API read directly.</summary>
+    /// <summary>
+    /// Every inline Marten projection of the store that keeps one document type: the read models the engine and the API
+    /// read directly. An inline projection that writes elsewhere (its own SQL tables) registers its own
+    /// <see cref="IRebuildableProjection"/>.
+    /// </summary>
     public static IReadOnlyList<MartenReadModel> AllOf(IDocumentStore store, ShadowStoreOptions shadowOptions)
     {
         var documentStore = (DocumentStore)store;
         return documentStore.Options.Projections.All
             .Where(p => p.Lifecycle == ProjectionLifecycle.Inline)
-            .Select(p => new MartenReadModel(documentStore, shadowOptions, p.Name, p.PublishedTypes().Single()))
+            .Select(p => (Projection: p, Documents: p.PublishedTypes().Distinct().ToList()))
+            .Where(p => p.Documents.Count == 1)
+            .Select(p => new MartenReadModel(documentStore, shadowOptions, p.Projection.Name, p.Documents[0]))
             .ToList();
     }
 

@@ -4,9 +4,11 @@ namespace EventSourcedJourneys.Tests.Rebuilds;
 
 /// <summary>
 /// The content of every table in the database except the event store's own and Wolverine's: each row as JSON without
-/// Marten's bookkeeping columns (mt_*: version, last modified …), which differ by nature between two writes of the same
-/// document. PostgreSQL's jsonb text is canonical (keys in a fixed order), so equal content is equal text. Read models
-/// added later are included without being named here.
+/// bookkeeping that differs by nature between two builds of the same content — Marten's columns (mt_*: version, last
+/// modified …), the generation a row belongs to (<c>generation</c>, <c>*_generation</c>, <c>generation_id</c> columns of
+/// blue/green read models) and the tables recording which generation is live (<c>*generation*</c>). PostgreSQL's jsonb
+/// text is canonical (keys in a fixed order), so equal content is equal text. Read models added later are included
+/// without being named here.
 /// Segment memberships are blue/green by generation (ADR 0011): a rebuild writes the same members under a new generation
 /// id, stamped with the rebuild's instant. Their tables are read for what they mean — who is in which segment, built
 /// from which definition — see <see cref="Normalized"/>.
@@ -23,7 +25,8 @@ public static class ReadModelSnapshot
         await using (var find = new NpgsqlCommand(
                          "select table_schema, table_name from information_schema.tables " +
                          "where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') " +
-                         "and table_name not like 'wolverine%' and table_name not like 'mt_hilo%' and not (table_name = any(@excluded))", connection))
+                         "and table_name not like 'wolverine%' and table_name not like 'mt_hilo%' and table_name not like '%generation%' " +
+                         "and not (table_name = any(@excluded))", connection))
         {
             find.Parameters.AddWithValue("excluded", EventStoreTables);
             await using var reader = await find.ExecuteReaderAsync();
@@ -35,7 +38,8 @@ public static class ReadModelSnapshot
         {
             await using var read = new NpgsqlCommand(Normalized(schema, name) ??
                 $"select (to_jsonb(t) - array(select column_name::text from information_schema.columns " +
-                $"where table_schema = @schema and table_name = @name and column_name like 'mt\\_%'))::text from \"{schema}\".\"{name}\" t",
+                $"where table_schema = @schema and table_name = @name and (column_name like 'mt\\_%' or column_name = 'generation' " +
+                $"or column_name like '%\\_generation' or column_name = 'generation_id')))::text from \"{schema}\".\"{name}\" t",
                 connection);
             read.Parameters.AddWithValue("schema", schema);
             read.Parameters.AddWithValue("name", name);

@@ -120,7 +120,8 @@ public static class FunnelReports
             ), grouped as (
                 select {group} as grp, depth, times from chosen c
             )
-            select grouping(grp), grp{columns} from grouped group by grouping sets ((), (grp))
+            select {(breakdown is null ? "1, null::text" : "grouping(grp), grp")}{columns} from grouped
+            {(breakdown is null ? "" : "group by grouping sets ((), (grp))")}
             """;
 
         var overall = Empty(funnel.Steps.Select(s => s.EventName).ToArray());

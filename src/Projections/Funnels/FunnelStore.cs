@@ -14,7 +14,7 @@ namespace EventSourcedJourneys.Projections.Funnels;
 public sealed record FunnelPerson(Guid ContactId, IReadOnlyList<Guid> Streams);
 
 /// <summary>
-/// The funnel tables (ADR 0009) and the reads and writes shared by the live projection and the rebuild:
+/// The funnel tables (ADR 0012) and the reads and writes shared by the live projection and the rebuild:
 /// <c>funnel_chains</c> holds one narrow row per step-1 event and generation (contact, step-1 time and sequence, depth,
 /// the steps' times in epoch microseconds), indexed for range scans by step-1 time; <c>funnel_people</c> maps every
 /// stream of a counted person to the person, for breakdowns; <c>funnel_dirty</c> lists the streams the live projection

@@ -47,7 +47,7 @@ public sealed class when_the_server_is_killed_mid_send(PostgresServer postgres) 
     {
         await using (var first = Start())
         {
-            await first.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
+            await first.WaitUntilHealthyAsync(TimeSpan.FromMinutes(5));
             using var api = new HttpClient { BaseAddress = new Uri(first.BaseUrl) };
             api.DefaultRequestHeaders.Authorization = new("Bearer", Key("JOURNEYS_API_KEY"));
             (await api.PutAsJsonAsync("/workspace", new { webhookUrl = _receiver.BaseUrl + "/orders" })).EnsureSuccessStatusCode();
@@ -74,7 +74,7 @@ public sealed class when_the_server_is_killed_mid_send(PostgresServer postgres) 
         var seenBeforeRestart = _receiver.Requests.Count;
 
         await using var second = Start();
-        await second.WaitUntilHealthyAsync(TimeSpan.FromSeconds(120));
+        await second.WaitUntilHealthyAsync(TimeSpan.FromMinutes(5));
         await WaitForDistinctKeysAsync(Orders, TimeSpan.FromSeconds(90));
 
         var keys = _receiver.Requests.Select(r => r.Header("Idempotency-Key")).ToList();

@@ -11,7 +11,7 @@ namespace EventSourcedJourneys.Tests.Hosting;
 /// </summary>
 public sealed class when_the_server_runs_on_the_embedded_database : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5); // a first start compiles handlers and creates the schema; a loaded machine is slow at both
     private readonly string _folder = Path.Combine(Path.GetTempPath(), $"esj-process-{Guid.NewGuid():N}");
 
     public when_the_server_runs_on_the_embedded_database()

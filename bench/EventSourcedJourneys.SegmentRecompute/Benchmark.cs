@@ -43,6 +43,8 @@ public static class Benchmark
                 NullLogger.Instance);
             connection = cluster.ConnectionString;
         }
+        // Loading a million contacts on a busy machine outlasts Npgsql's default 30 s command timeout.
+        connection = new NpgsqlConnectionStringBuilder(connection) { CommandTimeout = 0 }.ConnectionString;
         try
         {
             var options = new StoreOptions();

@@ -33,6 +33,9 @@ public static class JourneysStore
         options.Schema.For<ApiKey>().SingleTenanted();
 
         options.Events.TimeProvider = new ClockTimeProvider(clock);
+        // The reactions subscription (the engine) hears of an append at once by LISTEN/NOTIFY instead of its next
+        // high-water poll; polling stays as the safety net.
+        options.Events.UseListenNotifyForEventAppends = true;
         options.AddJourneyProjections();
         options.AddJourneyTemplates();
         options.AddProjectionRebuilds();

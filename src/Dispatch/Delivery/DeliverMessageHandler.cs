@@ -103,7 +103,12 @@ public static class DeliverMessageHandler
 
     private static async Task<TemplateEvent?> TriggeringEventAsync(IQuerySession session, EventRef reference, CancellationToken cancellation)
     {
-        var stored = await session.Events.LoadAsync(reference.EventId, cancellation);
+        // By its sequence (the events table's primary key); Marten keeps no index on event ids, so loading by id
+        // scans the whole store. The id is checked, and an event recorded without its sequence is loaded by id.
+        var stored = reference.Sequence > 0
+            ? await session.Events.QueryAllRawEvents().Where(e => e.Sequence == reference.Sequence).SingleOrDefaultAsync(cancellation)
+            : null;
+        if (stored is null || stored.Id != reference.EventId) stored = await session.Events.LoadAsync(reference.EventId, cancellation);
         if (stored?.Data is null) return new TemplateEvent(reference.Name, null, reference.OccurredAt);
         var json = JsonSerializer.SerializeToElement(stored.Data, stored.Data.GetType(), EventSourcedJourneys.Domain.Time.JourneysJson.Create());
         return new TemplateEvent(reference.Name, json.TryGetProperty("properties", out var properties) ? properties : null, reference.OccurredAt);

@@ -3,6 +3,7 @@ using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Domain.Rules;
 using EventSourcedJourneys.Domain.Time;
 using EventSourcedJourneys.Projections.Contacts;
+using EventSourcedJourneys.Projections.Messages;
 using EventSourcedJourneys.Projections.Rules;
 using Marten;
 
@@ -51,18 +52,22 @@ public static class AuditTrails
         }
         if (events.Count == 0) return null;
 
+        // The rules' own streams, read through the (tenant, stream, version) index: a scan by event type would read
+        // the whole store for every explanation.
+        var rules = (await session.Query<RuleState>().ToListAsync(cancellation)).ToDictionary(r => r.Name, StringComparer.Ordinal);
         var rows = await session.AdvancedSql.QueryAsync<string>(
             "select json_build_object('seq', seq_id, 'id', id, 'stream', stream_id, 'type', type, 'data', data)::text " +
-            $"from {store.Options.Events.DatabaseSchemaName}.mt_events where tenant_id = ? and type = any(?) order by seq_id",
-            cancellation, session.TenantId, RuleTypes.Keys.ToArray());
+            $"from {store.Options.Events.DatabaseSchemaName}.mt_events where tenant_id = ? and stream_id = any(?) and type = any(?) order by seq_id",
+            cancellation, session.TenantId, rules.Values.Select(r => r.Id).ToArray(), RuleTypes.Keys.ToArray());
         var ruleEvents = rows.Select(row => Parse(row, RuleTypes)).ToList();
-        var rules = (await session.Query<RuleState>().ToListAsync(cancellation)).ToDictionary(r => r.Name, StringComparer.Ordinal);
         return new AuditTrail(profile?.Id ?? contactId, events, ruleEvents, rules);
     }
 
     /// <summary>The contact stream a message's decisions are recorded on, if any.</summary>
     public static async Task<Guid?> ContactOfMessageAsync(IQuerySession session, IDocumentStore store, Guid messageId, CancellationToken cancellation)
     {
+        // A scheduled message names its contact (a key lookup); only a message that never got that far is searched for.
+        if (await session.LoadAsync<ScheduledMessage>(messageId, cancellation) is { } scheduled) return scheduled.ContactId;
         var rows = await session.AdvancedSql.QueryAsync<string>(
             $"select stream_id::text from {store.Options.Events.DatabaseSchemaName}.mt_events " +
             "where tenant_id = ? and type = any(?) and data->>'MessageId' = ? limit 1",

@@ -14,18 +14,29 @@ using NpgsqlTypes;
 
 // Funnel report latency over a large event store, and the funnel rebuild's throughput.
 // Generates --events tracked events (default 10,000,000) for --contacts contacts (default events / 20) over 90 days with
-// binary COPY straight into mt_events (as Marten stores them), rebuilds the funnel from them (throughput), then times
-// GET-equivalent report computations (FunnelReports.ComputeAsync, the endpoint's own code) over several ranges.
+// binary COPY straight into mt_events (as Marten stores them; --writers parallel COPY streams), rebuilds the funnel from
+// them (throughput), then times report computations (FunnelReports.ComputeAsync, the endpoint's own code) over several
+// ranges. Wall-clock times and CPU times (this process, and the PostgreSQL cluster's processes when the benchmark runs
+// its own cluster) are printed for each phase: CPU time per unit of work is what a loaded machine distorts least.
 // Usage: dotnet run -c Release --project bench/EventSourcedJourneys.FunnelBench -- \
-//   [--connection "Host=…"] [--data .bench/funnel-pg] [--events 10000000] [--contacts N] [--runs 20] [--skip-load]
+//   [--connection "Host=…"] [--data .bench/funnel-pg] [--events 10000000] [--contacts N] [--runs 20] [--writers 2]
+//   [--skip-load]      reuse the loaded events: rebuild the funnel again, then time the reports
+//   [--reports-only]   reuse the loaded events and the funnel's data: time the reports only
+//   [--load-only]      load the events, then stop
 var events = long.Parse(Arg("--events", "10000000"));
 var contacts = int.Parse(Arg("--contacts", (events / 20).ToString()));
 var runs = int.Parse(Arg("--runs", "20"));
+var writers = int.Parse(Arg("--writers", "2"));
+var reportsOnly = args.Contains("--reports-only");
+var skipLoad = reportsOnly || args.Contains("--skip-load");
 var connectionString = Arg("--connection", "");
 await using var cluster = connectionString.Length == 0
     ? await LocalPostgresCluster.StartAsync(new LocalClusterOptions(Arg("--data", ".bench/funnel-pg"), Durable: true), NullLogger.Instance)
     : null;
 if (cluster is not null) connectionString = cluster.ConnectionString;
+// Bulk statements on a busy machine take as long as they take.
+connectionString = new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 }.ConnectionString;
+var cpu = new CpuMeter(cluster?.DataDirectory);
 
 const string Tenant = "bench";
 const string Funnel = """funnel checkout = event "product_viewed" -> event "cart_updated" where properties.total > 20 -> event "order_completed" within 7d""";
@@ -33,9 +44,10 @@ var origin = Instant.FromUtc(2026, 9, 1, 0, 0);
 IClock clock = SystemClock.Instance;
 await using var store = new DocumentStore(JourneysStore.Configure(new StoreOptions(), connectionString, clock));
 await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-Console.WriteLine($"PostgreSQL: {connectionString.Split(';').FirstOrDefault(p => p.StartsWith("Host"))}; {Environment.ProcessorCount} cores");
+Console.WriteLine($"PostgreSQL: {connectionString.Split(';').FirstOrDefault(p => p.StartsWith("Host"))}; {Environment.ProcessorCount} cores; " +
+                  $"load average {LoadAverage()}");
 
-if (!args.Contains("--skip-load"))
+if (!skipLoad)
 {
     await store.Advanced.ResetAllData();
     await using (var session = store.LightweightSession(Tenant))
@@ -47,21 +59,37 @@ if (!args.Contains("--skip-load"))
         });
         await session.SaveChangesAsync();
     }
+    // A bulk load: let the WAL grow instead of checkpointing every few seconds (this benchmark cluster only).
+    await ExecuteAsync(connectionString, "alter system set max_wal_size = '16GB'");
+    await ExecuteAsync(connectionString, "select pg_reload_conf()");
     var load = Stopwatch.StartNew();
-    await LoadAsync(connectionString, events, contacts, origin);
-    Console.WriteLine($"COPY of {events:N0} events for {contacts:N0} contacts: {load.Elapsed.TotalSeconds:N1} s ({events / load.Elapsed.TotalSeconds:N0} events/s)");
+    var loadCpu = cpu.Start();
+    await LoadAsync(connectionString, events, contacts, origin, writers);
     await ExecuteAsync(connectionString, "vacuum analyze journeys.mt_events");
+    load.Stop();
+    Console.WriteLine($"COPY of {events:N0} events for {contacts:N0} contacts ({writers} writers) and vacuum analyze: " +
+                      $"{load.Elapsed.TotalSeconds:N1} s ({events / load.Elapsed.TotalSeconds:N0} events/s); {loadCpu.Describe(events, "event")}; " +
+                      $"load average {LoadAverage()}");
+}
 
+if (args.Contains("--load-only")) return 0;
+
+if (!reportsOnly)
+{
     var rebuilder = new FunnelRebuilder(store, clock, NullLogger<FunnelRebuilder>.Instance);
     var rebuild = Stopwatch.StartNew();
+    var rebuildCpu = cpu.Start();
     long read = 0;
     await rebuilder.RebuildFunnelAsync(Tenant, "checkout", new SyncProgress(p => read = p.Done), CancellationToken.None);
     rebuild.Stop();
+    var used = rebuildCpu.Describe(events, "stored event");
     await ExecuteAsync(connectionString, "vacuum analyze journeys.funnel_chains");
+    await ExecuteAsync(connectionString, "vacuum analyze journeys.funnel_periods");
     var chains = await ScalarAsync(connectionString, "select count(*) from journeys.funnel_chains");
-    Console.WriteLine($"Rebuild: {read:N0} step events read of {events:N0} in the store, {chains:N0} chains written, " +
+    var periods = await ScalarAsync(connectionString, "select count(*) from journeys.funnel_periods");
+    Console.WriteLine($"Rebuild: {read:N0} step events read of {events:N0} in the store, {chains:N0} chains and {periods:N0} period rows written, " +
                       $"{rebuild.Elapsed.TotalSeconds:N1} s = {read / rebuild.Elapsed.TotalSeconds:N0} step events/s " +
-                      $"({events / rebuild.Elapsed.TotalSeconds:N0} stored events/s)");
+                      $"({events / rebuild.Elapsed.TotalSeconds:N0} stored events/s); {used}; load average {LoadAverage()}");
 }
 
 FunnelDefinition definition;
@@ -79,31 +107,35 @@ foreach (var (name, from, to, by) in ranges)
 {
     var times = new List<double>();
     FunnelReport? report = null;
-    for (var i = 0; i < runs + 2; i++)
+    for (var i = 0; i < 2; i++) report = await FunnelReports.ComputeAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
+    var reportCpu = cpu.Start();
+    for (var i = 0; i < runs; i++)
     {
         var watch = Stopwatch.StartNew();
         report = await FunnelReports.ComputeAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
-        if (i >= 2) times.Add(watch.Elapsed.TotalMilliseconds);
+        times.Add(watch.Elapsed.TotalMilliseconds);
     }
     times.Sort();
     Console.WriteLine($"Report {name,-26}: median {times[times.Count / 2],7:N1} ms, p90 {times[(int)(times.Count * 0.9)],7:N1} ms, " +
-                      $"min {times[0],7:N1} ms; steps {string.Join(" / ", report!.Steps.Select(s => s.Contacts.ToString("N0")))}");
+                      $"min {times[0],7:N1} ms; {reportCpu.Describe(runs, "report")}; " +
+                      $"steps {string.Join(" / ", report!.Steps.Select(s => s.Contacts.ToString("N0")))}; " +
+                      $"median times {string.Join(" / ", report.Steps.Skip(1).Select(s => s.MedianTimeFromPrevious?.ToString("H:mm:ss", null)))}");
 }
+Console.WriteLine($"Load average at the end: {LoadAverage()}");
 return 0;
 
-static async Task LoadAsync(string connectionString, long events, int contacts, Instant origin)
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static async Task LoadAsync(string connectionString, long events, int contacts, Instant origin, int writers)
 {
-    string[] others = ["page_viewed", "search", "login", "wishlist_added", "review_read"];
-    string[] sources = ["ads", "mail", "search", "social"];
-    var random = new Random(42);
     var type = typeof(ContactTracked).GetEventTypeName();
     var dotnetType = $"{typeof(ContactTracked).FullName}, {typeof(ContactTracked).Assembly.GetName().Name}";
     var perContact = (int)(events / contacts);
-    await using var connection = new NpgsqlConnection(connectionString);
-    await connection.OpenAsync();
-    await using (var streams = await connection.BeginBinaryImportAsync(
-        "copy journeys.mt_streams (id, type, version, timestamp, created, tenant_id, is_archived) from stdin (format binary)"))
+    await using (var connection = new NpgsqlConnection(connectionString))
     {
+        await connection.OpenAsync();
+        await using var streams = await connection.BeginBinaryImportAsync(
+            "copy journeys.mt_streams (id, type, version, timestamp, created, tenant_id, is_archived) from stdin (format binary)");
         for (var c = 0; c < contacts; c++)
         {
             await streams.StartRowAsync();
@@ -118,17 +150,37 @@ static async Task LoadAsync(string connectionString, long events, int contacts, 
         await streams.CompleteAsync();
     }
 
+    // Contacts are split into contiguous slices, one COPY per writer; each contact's events come from its own seeded
+    // random, and its sequence numbers from its position, so the data set does not depend on the number of writers.
+    var slice = (contacts + writers - 1) / writers;
+    await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() =>
+        WriteEventsAsync(connectionString, w * slice, Math.Min(contacts, (w + 1) * slice), perContact, origin, type, dotnetType))));
+
+    await using var sequence = new NpgsqlConnection(connectionString);
+    await sequence.OpenAsync();
+    // Marten assigns sequences from its own sequence; move it past the loaded events.
+    await using var command = new NpgsqlCommand($"select setval('journeys.mt_events_sequence', {(long)contacts * perContact})", sequence);
+    await command.ExecuteNonQueryAsync();
+}
+
+static async Task WriteEventsAsync(string connectionString, int first, int end, int perContact, Instant origin, string type, string dotnetType)
+{
+    string[] others = ["page_viewed", "search", "login", "wishlist_added", "review_read"];
+    string[] sources = ["ads", "mail", "search", "social"];
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
     await using var writer = await connection.BeginBinaryImportAsync(
         "copy journeys.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived) from stdin (format binary)");
-    long written = 0;
-    for (var c = 0; c < contacts && written < events; c++)
+    writer.Timeout = TimeSpan.Zero;
+    for (var c = first; c < end; c++)
     {
+        var random = new Random(c);
         var contact = ContactId(c);
         var start = origin + Duration.FromMinutes(random.Next(0, 90 * 24 * 60));
-        for (var v = 1; v <= perContact && written < events; v++, written++)
+        for (var v = 1; v <= perContact; v++)
         {
             // A session-like walk: minutes to hours apart, wrapping inside the 90 days.
-            var at = origin + Duration.FromMinutes((start - origin).TotalMinutes + (v - 1) * random.Next(1, 600)) ;
+            var at = origin + Duration.FromMinutes((start - origin).TotalMinutes + (v - 1) * random.Next(1, 600));
             if (at >= origin + Duration.FromDays(90)) at = origin + Duration.FromMinutes(random.Next(0, 90 * 24 * 60));
             var roll = random.Next(100);
             var (name, properties) = roll switch
@@ -141,7 +193,7 @@ static async Task LoadAsync(string connectionString, long events, int contacts, 
             var time = at.ToString();
             var data = $$"""{"ContactId":"{{contact}}","MessageId":"b-{{c}}-{{v}}","Event":"{{name}}","Properties":{{properties}},"Context":{},"Timestamp":"{{time}}","ReceivedAt":"{{time}}","UserId":"u-{{c}}","AnonymousId":null}""";
             await writer.StartRowAsync();
-            await writer.WriteAsync(written + 1, NpgsqlDbType.Bigint);
+            await writer.WriteAsync((long)c * perContact + v, NpgsqlDbType.Bigint);
             await writer.WriteAsync(Guid.CreateVersion7(), NpgsqlDbType.Uuid);
             await writer.WriteAsync(contact, NpgsqlDbType.Uuid);
             await writer.WriteAsync((long)v, NpgsqlDbType.Bigint);
@@ -154,10 +206,6 @@ static async Task LoadAsync(string connectionString, long events, int contacts, 
         }
     }
     await writer.CompleteAsync();
-    await writer.DisposeAsync();
-    // Marten assigns sequences from its own sequence; move it past the loaded events.
-    await using var sequence = new NpgsqlCommand($"select setval('journeys.mt_events_sequence', {written})", connection);
-    await sequence.ExecuteNonQueryAsync();
 }
 
 static Guid ContactId(int c) => new($"00000000-0000-0000-0000-{c:x12}");
@@ -182,6 +230,49 @@ string Arg(string name, string fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+/// <summary>CPU time used by this process and, for a cluster the benchmark runs, by PostgreSQL's processes (the
+/// postmaster's own, its live children's, and the children it has already reaped).</summary>
+sealed class CpuMeter(string? dataDirectory)
+{
+    private static readonly double TicksPerSecond = 100.0; // USER_HZ on Linux
+
+    public Interval Start() => new(this, Process.GetCurrentProcess().TotalProcessorTime, Postgres());
+
+    public TimeSpan? Postgres()
+    {
+        if (dataDirectory is null || !OperatingSystem.IsLinux()) return null;
+        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).First().Trim(), out var postmaster)) return null;
+        double ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // fields[1] is ppid; [11], [12] utime, stime; [13], [14] cutime, cstime (reaped children)
+            if (pid == postmaster) ticks += double.Parse(fields[11]) + double.Parse(fields[12]) + double.Parse(fields[13]) + double.Parse(fields[14]);
+            else if (fields[1] == postmaster.ToString(System.Globalization.CultureInfo.InvariantCulture)) ticks += double.Parse(fields[11]) + double.Parse(fields[12]);
+        }
+        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+    }
+
+    public sealed class Interval(CpuMeter meter, TimeSpan process, TimeSpan? postgres)
+    {
+        public string Describe(long units, string unit)
+        {
+            var own = Process.GetCurrentProcess().TotalProcessorTime - process;
+            var database = meter.Postgres() - postgres;
+            var total = own + (database ?? TimeSpan.Zero);
+            var each = total.TotalMilliseconds * 1000 / units;
+            return $"CPU {own.TotalSeconds:N2} s here + {(database is { } d ? $"{d.TotalSeconds:N2} s" : "n/a")} PostgreSQL " +
+                   $"= {(each >= 1000 ? $"{each / 1000:N1} ms" : $"{each:N1} µs")} per {unit}";
+        }
+    }
 }
 
 sealed class SyncProgress(Action<RebuildProgress> report) : IProgress<RebuildProgress>

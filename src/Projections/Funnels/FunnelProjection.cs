@@ -31,13 +31,10 @@ public sealed class FunnelProjection : IProjection
     private static async Task ApplyAsync(IDocumentStore store, string tenant, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         var touched = new HashSet<Guid>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
         var open = await OpenGenerationsAsync(store, tenant, cancellation);
         if (open.Count == 0) return;
-        foreach (var (_, _, funnel) in open)
-        {
-            foreach (var step in funnel.Steps) names.Add(step.EventName);
-        }
+        var steps = open.SelectMany(o => o.Funnel.Steps).ToList();
+        var names = steps.Select(s => s.EventName).ToHashSet(StringComparer.Ordinal);
 
         foreach (var e in events)
         {
@@ -65,7 +62,7 @@ public sealed class FunnelProjection : IProjection
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         // Lock first, then read: whoever writes a person last has read every event committed before it wrote.
         await FunnelStore.LockAsync(connection, transaction, tenant, streams, cancellation);
-        var byStream = await funnelStore.EventsOfAsync(connection, tenant, streams, names, cancellation);
+        var byStream = await funnelStore.EventsOfAsync(connection, tenant, streams, steps, cancellation);
         foreach (var (generation, building, funnel) in open)
         {
             var computed = people

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using EventSourcedJourneys.Dsl;
@@ -19,6 +20,9 @@ namespace EventSourcedJourneys.Projections.Funnels;
 public sealed class FunnelRebuilder(IDocumentStore store, IClock clock, ILogger<FunnelRebuilder> logger) : IRebuildableProjection
 {
     private const int ChunkPersons = 1000;
+
+    /// <summary>How many ranges of streams are scanned and written at once (each uses two connections).</summary>
+    public int Parallelism { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
 
     public string Name => "funnels";
@@ -100,41 +104,49 @@ public sealed class FunnelRebuilder(IDocumentStore store, IClock clock, ILogger<
         logger.LogInformation("Funnel {Funnel} v{Version} of {Workspace} rebuilt from {Events} events", name, rule.Version, tenant, done);
     }
 
-    /// <summary>Scans the workspace's step events in stream order and writes every person's chains into the generation.
-    /// Returns the number of events read, or null when a newer definition took over meanwhile.</summary>
-    private async Task<long?> FillAsync(NpgsqlConnection writer, string tenant, FunnelGeneration generation, CompiledFunnel funnel, long total,
+    /// <summary>Scans the workspace's step events in stream order and writes every person's chains into the generation:
+    /// the streams are split into <see cref="Parallelism"/> contiguous ranges, each scanned and written by its own pair
+    /// of connections. Returns the number of events read, or null when a newer definition took over meanwhile.</summary>
+    private async Task<long?> FillAsync(NpgsqlConnection connection, string tenant, FunnelGeneration generation, CompiledFunnel funnel, long total,
         IProgress<RebuildProgress>? progress, CancellationToken cancellation)
     {
-        var merged = await MergedPeopleAsync(writer, tenant, cancellation);
-        var names = funnel.Steps.Select(s => s.EventName).Distinct().ToArray();
-        var pending = new List<(FunnelPerson, IReadOnlyList<FunnelChain>)>(ChunkPersons);
-        var buffered = new Dictionary<Guid, List<FunnelEvent>>();
+        var merged = await MergedPeopleAsync(connection, tenant, cancellation);
+        var bounds = await StreamBoundsAsync(connection, tenant, Parallelism, cancellation);
+        var buffered = new ConcurrentDictionary<Guid, List<FunnelEvent>>();
         var sinceProgress = Stopwatch.StartNew();
+        var superseded = false;
         long done = 0;
 
-        async Task<bool> FlushAsync()
+        async Task<bool> FlushAsync(NpgsqlConnection writer, List<(FunnelPerson, IReadOnlyList<FunnelChain>)> pending)
         {
             if (pending.Count == 0) return true;
-            await using var transaction = await writer.BeginTransactionAsync(cancellation);
-            await FunnelStore.LockAsync(writer, transaction, tenant, pending.SelectMany(p => p.Item1.Streams), cancellation);
-            await Tables.ReplaceAsync(writer, transaction, generation.Id, pending, markDirty: false, skipDirty: true, cancellation);
-            await transaction.CommitAsync(cancellation);
+            await using (var transaction = await writer.BeginTransactionAsync(cancellation))
+            {
+                await FunnelStore.LockAsync(writer, transaction, tenant, pending.SelectMany(p => p.Item1.Streams), cancellation);
+                await Tables.ReplaceAsync(writer, transaction, generation.Id, pending, markDirty: false, skipDirty: true, cancellation);
+                await transaction.CommitAsync(cancellation);
+            }
             pending.Clear();
-            if (sinceProgress.Elapsed < ProgressEvery) return true;
-            sinceProgress.Restart();
-            progress?.Report(new RebuildProgress(done, Math.Max(total, done)));
-            return await ReportAsync(tenant, funnel.Name, generation with { Done = done, Total = Math.Max(total, done) }, cancellation);
+            lock (sinceProgress)
+            {
+                if (sinceProgress.Elapsed < ProgressEvery) return !superseded;
+                sinceProgress.Restart();
+            }
+            var now = Interlocked.Read(ref done);
+            progress?.Report(new RebuildProgress(now, Math.Max(total, now)));
+            if (!await ReportAsync(tenant, funnel.Name, generation with { Done = now, Total = Math.Max(total, now) }, cancellation)) superseded = true;
+            return !superseded;
         }
 
-        await using (var reading = await OpenAsync(cancellation))
-        await using (var command = new NpgsqlCommand(
-            $"select seq_id, stream_id, type, data from {Tables.Events} where tenant_id = @tenant and type = any(@types) " +
-            "and (type <> @tracked or data ->> 'Event' = any(@names)) order by stream_id", reading))
+        async Task<bool> ScanAsync(Guid? low, Guid? high)
         {
-            command.Parameters.AddWithValue("tenant", tenant);
-            command.Parameters.AddWithValue("types", FunnelStore.TrackingEventTypes.ToArray());
-            command.Parameters.AddWithValue("tracked", FunnelStore.TrackingEventTypes[0]);
-            command.Parameters.AddWithValue("names", names);
+            await using var writer = await OpenAsync(cancellation);
+            var pending = new List<(FunnelPerson, IReadOnlyList<FunnelChain>)>(ChunkPersons);
+            await using var reading = await OpenAsync(cancellation);
+            await using var command = Tables.StepEventsCommand(reading, tenant, funnel.Steps,
+                (low is null ? "" : "and stream_id >= @low ") + (high is null ? "" : "and stream_id < @high"), "order by stream_id");
+            if (low is { } l) command.Parameters.AddWithValue("low", l);
+            if (high is { } h) command.Parameters.AddWithValue("high", h);
             command.CommandTimeout = 0;
             await using var reader = await command.ExecuteReaderAsync(cancellation);
             Guid? current = null;
@@ -144,36 +156,66 @@ public sealed class FunnelRebuilder(IDocumentStore store, IClock clock, ILogger<
                 var stream = reader.GetGuid(1);
                 if (current != stream)
                 {
-                    if (current is { } finished && !await CompleteAsync(finished, events)) return null;
+                    if (current is { } finished && !await CompleteAsync(finished, events)) return false;
                     current = stream;
                     events = [];
                 }
-                if (FunnelStore.Read(reader.GetInt64(0), reader.GetString(2), reader.GetString(3)) is { } e) events.Add(e);
-                done++;
+                events.Add(FunnelStore.ReadStepEvent(reader));
+                Interlocked.Increment(ref done);
             }
-            if (current is { } last && !await CompleteAsync(last, events)) return null;
+            if (current is { } last && !await CompleteAsync(last, events)) return false;
+            return await FlushAsync(writer, pending);
+
+            async Task<bool> CompleteAsync(Guid stream, List<FunnelEvent> streamEvents)
+            {
+                if (merged.ContainsKey(stream))
+                {
+                    buffered[stream] = streamEvents;
+                    return true;
+                }
+                pending.Add((new FunnelPerson(stream, [stream]), FunnelMatching.Chains(funnel, streamEvents)));
+                return pending.Count < ChunkPersons || await FlushAsync(writer, pending);
+            }
         }
 
+        var scans = bounds.Zip(bounds.Skip(1)).Select(b => Task.Run(() => ScanAsync(b.First, b.Second), cancellation)).ToArray();
+        if (!(await Task.WhenAll(scans)).All(ok => ok)) return null;
+
         // People with several streams (merges) are complete only once every stream was read.
+        var people = new List<(FunnelPerson, IReadOnlyList<FunnelChain>)>(ChunkPersons);
         foreach (var person in merged.Values.Distinct())
         {
             var events = person.Streams.SelectMany(s => buffered.GetValueOrDefault(s) ?? []).ToList();
             if (events.Count == 0) continue;
-            pending.Add((person, FunnelMatching.Chains(funnel, events)));
-            if (pending.Count >= ChunkPersons && !await FlushAsync()) return null;
+            people.Add((person, FunnelMatching.Chains(funnel, events)));
+            if (people.Count >= ChunkPersons && !await FlushAsync(connection, people)) return null;
         }
-        return await FlushAsync() ? done : null;
+        return await FlushAsync(connection, people) ? Interlocked.Read(ref done) : null;
+    }
 
-        async Task<bool> CompleteAsync(Guid stream, List<FunnelEvent> events)
+    /// <summary>Splits the workspace's streams into <paramref name="parts"/> contiguous ranges of about equal size:
+    /// the bounds in stream id order, null for an open end.</summary>
+    private async Task<IReadOnlyList<Guid?>> StreamBoundsAsync(NpgsqlConnection connection, string tenant, int parts, CancellationToken cancellation)
+    {
+        var bounds = new List<Guid?> { null };
+        if (parts > 1)
         {
-            if (merged.ContainsKey(stream))
+            var streams = $"{store.Options.Events.DatabaseSchemaName}.mt_streams";
+            await using var count = new NpgsqlCommand($"select count(*) from {streams} where tenant_id = @tenant", connection);
+            count.Parameters.AddWithValue("tenant", tenant);
+            var total = (long)(await count.ExecuteScalarAsync(cancellation))!;
+            for (var part = 1; part < parts && total >= parts; part++)
             {
-                buffered[stream] = events;
-                return true;
+                await using var command = new NpgsqlCommand(
+                    $"select id from {streams} where tenant_id = @tenant order by id offset @skip limit 1", connection);
+                command.Parameters.AddWithValue("tenant", tenant);
+                command.Parameters.AddWithValue("skip", total * part / parts);
+                command.CommandTimeout = 0;
+                if (await command.ExecuteScalarAsync(cancellation) is Guid bound && bound != bounds[^1]) bounds.Add(bound);
             }
-            pending.Add((new FunnelPerson(stream, [stream]), FunnelMatching.Chains(funnel, events)));
-            return pending.Count < ChunkPersons || await FlushAsync();
         }
+        bounds.Add(null);
+        return bounds;
     }
 
     /// <summary>Every stream that belongs to a person of several streams (merges), with that person.</summary>

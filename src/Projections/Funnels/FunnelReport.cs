@@ -72,7 +72,8 @@ public sealed record FunnelBreakdown(FunnelBreakdownKind Kind, string Name)
 /// <summary>
 /// Computes a funnel report from the active generation with one aggregate query (docs/semantics.md, "Funnels"): each
 /// contact's chain is chosen among its step-1 events in the range (deepest, then earliest step-1 event, then first
-/// stored); counts and time percentiles are aggregated per step in a single pass over the chosen chains.
+/// stored) — read as the contact's best chains of the whole UTC periods inside the range and its chains of the partial
+/// days at the ends (ADR 0013); counts and exact time percentiles are aggregated per step over the chosen chains.
 /// </summary>
 public static class FunnelReports
 {
@@ -108,16 +109,25 @@ public static class FunnelReports
         {
             columns.Append($", count(*) filter (where depth >= {k})");
             if (k == 1) continue;
-            columns.Append($", percentile_disc(0.5) within group (order by times[{k}] - times[{k - 1}]) filter (where depth >= {k})");
-            columns.Append($", percentile_disc(0.9) within group (order by times[{k}] - times[{k - 1}]) filter (where depth >= {k})");
+            columns.Append($", percentile_disc(array[0.5, 0.9]) within group (order by times[{k}] - times[{k - 1}]) filter (where depth >= {k})");
         }
+
+        // The range as whole periods (one best chain per contact and period) and the partial days at its ends (chains).
+        var parts = FunnelPeriods.Cover(from, to);
+        var reads = parts.Select((part, i) => part.Kind is null
+            ? $"select contact_id, step1_seq, step1_at, depth, times from {tables.Chains} " +
+              $"where generation = @g and step1_at >= @from{i} and step1_at < @to{i}"
+            : $"select contact_id, step1_seq, step1_at, depth, times from {tables.Periods} " +
+              $"where generation = @g and kind = {(short)part.Kind} and period_start >= @from{i} and period_start < @to{i}").ToList();
+        var chosen = parts switch
+        {
+            [] => $"select contact_id, step1_seq, step1_at, depth, times from {tables.Chains} where false",
+            [{ IsSinglePeriod: true }] => reads[0],
+            _ => $"select distinct on (contact_id) * from ({string.Join(" union all ", reads)}) parts " +
+                 "order by contact_id, depth desc, step1_at, step1_seq",
+        };
         var sql = $"""
-            with chosen as (
-                select distinct on (contact_id) contact_id, step1_seq, step1_at, depth, times
-                from {tables.Chains}
-                where generation = @g and step1_at >= @from and step1_at < @to
-                order by contact_id, depth desc, step1_at, step1_seq
-            ), grouped as (
+            with chosen as ({chosen}), grouped as (
                 select {group} as grp, depth, times from chosen c
             )
             select {(breakdown is null ? "1, null::text" : "grouping(grp), grp")}{columns} from grouped
@@ -134,8 +144,11 @@ public static class FunnelReports
         await using (var command = new NpgsqlCommand(sql, connection, transaction))
         {
             command.Parameters.AddWithValue("g", active.Id);
-            command.Parameters.AddWithValue("from", (from ?? Instant.FromUtc(1, 1, 1, 0, 0)).ToDateTimeUtc());
-            command.Parameters.AddWithValue("to", (to ?? Instant.FromUtc(9999, 1, 1, 0, 0)).ToDateTimeUtc());
+            for (var i = 0; i < parts.Count; i++)
+            {
+                command.Parameters.AddWithValue($"from{i}", parts[i].From.ToDateTimeUtc());
+                command.Parameters.AddWithValue($"to{i}", parts[i].To.ToDateTimeUtc());
+            }
             command.Parameters.AddWithValue("tenant", tenant);
             command.Parameters.AddWithValue("name", breakdown?.Name ?? "");
             command.Parameters.AddWithValue("sent", typeof(MessageSent).GetEventTypeName());
@@ -171,8 +184,10 @@ public static class FunnelReports
             Duration? median = null, p90 = null;
             if (k > 1)
             {
-                median = Micros(reader, column++);
-                p90 = Micros(reader, column++);
+                var percentiles = reader is null || reader.IsDBNull(column) ? null : reader.GetFieldValue<long?[]>(column);
+                column++;
+                median = Micros(percentiles?[0]);
+                p90 = Micros(percentiles?[1]);
             }
             if (k == 1) first = contacts;
             steps.Add(new FunnelStepReport(k, events[k - 1], contacts,
@@ -185,8 +200,7 @@ public static class FunnelReports
         return steps;
     }
 
-    private static Duration? Micros(NpgsqlDataReader? reader, int column) =>
-        reader is null || reader.IsDBNull(column) ? null : Duration.FromTicks(reader.GetInt64(column) * 10);
+    private static Duration? Micros(long? micros) => micros is { } m ? Duration.FromTicks(m * 10) : null;
 
     private static double? Ratio(long part, long whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
 }

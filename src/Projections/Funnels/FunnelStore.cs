@@ -2,7 +2,9 @@ using System.Text.Json;
 using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Domain.Time;
 using EventSourcedJourneys.Dsl.Runtime;
+using EventSourcedJourneys.Dsl.Compilation;
 using JasperFx.Events;
+using NodaTime.Text;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Postgresql;
@@ -14,20 +16,21 @@ namespace EventSourcedJourneys.Projections.Funnels;
 public sealed record FunnelPerson(Guid ContactId, IReadOnlyList<Guid> Streams);
 
 /// <summary>
-/// The funnel tables (ADR 0012) and the reads and writes shared by the live projection and the rebuild:
+/// The funnel tables (ADR 0012, ADR 0013) and the reads and writes shared by the live projection and the rebuild:
 /// <c>funnel_chains</c> holds one narrow row per step-1 event and generation (contact, step-1 time and sequence, depth,
-/// the steps' times in epoch microseconds), indexed for range scans by step-1 time; <c>funnel_people</c> maps every
+/// the steps' times in epoch microseconds), indexed for range scans by step-1 time; <c>funnel_periods</c> holds each
+/// contact's best of those chains per UTC day, month, year and over the whole history; <c>funnel_people</c> maps every
 /// stream of a counted person to the person, for breakdowns; <c>funnel_dirty</c> lists the streams the live projection
 /// wrote into a generation that is still being rebuilt, so the rebuild's older snapshot never overwrites them.
 /// </summary>
 public sealed class FunnelStore(string schema)
 {
-    private static readonly JsonSerializerOptions Json = JourneysJson.Create();
     private static readonly string[] TrackingTypes =
         [typeof(ContactTracked).GetEventTypeName(), typeof(PageViewed).GetEventTypeName(), typeof(ScreenViewed).GetEventTypeName()];
 
     public string Schema { get; } = schema;
     public string Chains => $"{Schema}.funnel_chains";
+    public string Periods => $"{Schema}.funnel_periods";
     public string People => $"{Schema}.funnel_people";
     public string Dirty => $"{Schema}.funnel_dirty";
     public string Events => $"{Schema}.mt_events";
@@ -52,6 +55,24 @@ public sealed class FunnelStore(string schema)
         });
         chains.Indexes.Add(new IndexDefinition("ix_funnel_chains_contact") { Columns = ["generation", "contact_id"] });
         yield return chains;
+
+        var periods = new Table(new PostgresqlObjectName(Schema, "funnel_periods", SchemaUtils.IdentifierUsage.General));
+        periods.AddColumn<Guid>("generation").NotNull();
+        periods.AddColumn<short>("kind").NotNull();
+        periods.AddColumn("period_start", "timestamptz").NotNull();
+        periods.AddColumn<Guid>("contact_id").NotNull();
+        periods.AddColumn("step1_at", "timestamptz").NotNull();
+        periods.AddColumn<long>("step1_seq").NotNull();
+        periods.AddColumn<short>("depth").NotNull();
+        periods.AddColumn("times", "bigint[]").NotNull();
+        // Ordered by contact within a period: a union of periods merges sorted runs instead of sorting every row.
+        periods.Indexes.Add(new IndexDefinition("ix_funnel_periods_range")
+        {
+            Columns = ["generation", "kind", "period_start", "contact_id"],
+            IncludeColumns = ["depth", "step1_at", "step1_seq", "times"],
+        });
+        periods.Indexes.Add(new IndexDefinition("ix_funnel_periods_contact") { Columns = ["generation", "contact_id"] });
+        yield return periods;
 
         var people = new Table(new PostgresqlObjectName(Schema, "funnel_people", SchemaUtils.IdentifierUsage.General));
         people.AddColumn<Guid>("generation").AsPrimaryKey();
@@ -121,45 +142,55 @@ public sealed class FunnelStore(string schema)
         return people;
     }
 
-    /// <summary>The tracked events (track, page, screen) of these streams, by stream.</summary>
+    /// <summary>The tracked events (track, page, screen) of these streams that can be steps of the funnels, by stream.</summary>
     public async Task<Dictionary<Guid, List<FunnelEvent>>> EventsOfAsync(NpgsqlConnection connection, string tenant, IReadOnlyCollection<Guid> streams,
-        IReadOnlyCollection<string> names, CancellationToken cancellation)
+        IReadOnlyCollection<EventMatcher> steps, CancellationToken cancellation)
     {
         var result = new Dictionary<Guid, List<FunnelEvent>>();
-        await using var command = new NpgsqlCommand(
-            $"select seq_id, stream_id, type, data from {Events} where tenant_id = @tenant and stream_id = any(@streams) and type = any(@types) " +
-            "and (type <> @tracked or data ->> 'Event' = any(@names))", connection);
-        command.Parameters.AddWithValue("tenant", tenant);
+        await using var command = StepEventsCommand(connection, tenant, steps, "and stream_id = any(@streams)", "");
         command.Parameters.AddWithValue("streams", streams.ToArray());
-        command.Parameters.AddWithValue("types", TrackingTypes);
-        command.Parameters.AddWithValue("tracked", TrackingTypes[0]);
-        command.Parameters.AddWithValue("names", names.ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
         {
-            if (Read(reader.GetInt64(0), reader.GetString(2), reader.GetString(3)) is not { } e) continue;
             var stream = reader.GetGuid(1);
             if (!result.TryGetValue(stream, out var list)) result[stream] = list = [];
-            list.Add(e);
+            list.Add(ReadStepEvent(reader));
         }
         return result;
     }
 
-    /// <summary>A stored tracking event as funnels see it (the same view rules have of it), or null for other types.</summary>
-    public static FunnelEvent? Read(long sequence, string type, string json)
+    /// <summary>
+    /// Reads the step events of a workspace (a funnel step is a tracked event's name, or <c>page</c>/<c>screen</c>) with
+    /// jsonb operators, taking from each stored event only what funnels look at: its name and event time, and its
+    /// properties and context only when a step has a <c>where</c> filter (a filter may read any of the contact's step
+    /// events, so then all of them carry their properties). Columns: sequence, stream, name, timestamp, properties,
+    /// context (see <see cref="ReadStepEvent"/>).
+    /// </summary>
+    public NpgsqlCommand StepEventsCommand(NpgsqlConnection connection, string tenant, IReadOnlyCollection<EventMatcher> steps,
+        string where, string orderBy)
     {
-        RecordedEvent? recorded = type switch
-        {
-            _ when type == TrackingTypes[0] && JsonSerializer.Deserialize<ContactTracked>(json, Json) is { } t =>
-                new RecordedEvent(t.Event, t.Timestamp, Value.ObjectFromJson(t.Properties), Value.ObjectFromJson(t.Context)),
-            _ when type == TrackingTypes[1] && JsonSerializer.Deserialize<PageViewed>(json, Json) is { } p =>
-                new RecordedEvent("page", p.Timestamp, Value.ObjectFromJson(p.Properties), Value.ObjectFromJson(p.Context)),
-            _ when type == TrackingTypes[2] && JsonSerializer.Deserialize<ScreenViewed>(json, Json) is { } s =>
-                new RecordedEvent("screen", s.Timestamp, Value.ObjectFromJson(s.Properties), Value.ObjectFromJson(s.Context)),
-            _ => null,
-        };
-        return recorded is null ? null : new FunnelEvent(sequence, recorded);
+        var payload = steps.Any(s => s.HasFilter) ? "data -> 'Properties', data -> 'Context'" : "null::jsonb, null::jsonb";
+        var command = new NpgsqlCommand(
+            "select seq_id, stream_id, case type when @tracked then data ->> 'Event' when @page then 'page' else 'screen' end, " +
+            $"data ->> 'Timestamp', {payload} " +
+            $"from {Events} where tenant_id = @tenant and type = any(@types) and (type <> @tracked or data ->> 'Event' = any(@names)) {where} {orderBy}",
+            connection);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("types", TrackingTypes);
+        command.Parameters.AddWithValue("tracked", TrackingTypes[0]);
+        command.Parameters.AddWithValue("page", TrackingTypes[1]);
+        command.Parameters.AddWithValue("names", steps.Select(s => s.EventName).Distinct().ToArray());
+        return command;
     }
+
+    /// <summary>A row of <see cref="StepEventsCommand"/> as funnels see it: the same view rules have of the event, with
+    /// empty properties and context where no filter reads them.</summary>
+    public static FunnelEvent ReadStepEvent(NpgsqlDataReader reader) =>
+        new(reader.GetInt64(0), new RecordedEvent(
+            reader.GetString(2),
+            InstantPattern.ExtendedIso.Parse(reader.GetString(3)).GetValueOrThrow(),
+            reader.IsDBNull(4) ? ObjectValue.Empty : Value.ParseJson(reader.GetString(4)) as ObjectValue ?? ObjectValue.Empty,
+            reader.IsDBNull(5) ? ObjectValue.Empty : Value.ParseJson(reader.GetString(5)) as ObjectValue ?? ObjectValue.Empty));
 
     /// <summary>Serializes writers of the same streams (live projection, rebuild) until the transaction ends.</summary>
     public static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, IEnumerable<Guid> streams,
@@ -209,6 +240,7 @@ public sealed class FunnelStore(string schema)
         var streams = rows.SelectMany(r => r.Person.Streams).Distinct().ToArray();
         await using (var delete = new NpgsqlCommand(
             $"delete from {Chains} where generation = @g and contact_id = any(@streams); " +
+            $"delete from {Periods} where generation = @g and contact_id = any(@streams); " +
             $"delete from {People} where generation = @g and (stream_id = any(@streams) or contact_id = any(@streams));" +
             (markDirty ? $"insert into {Dirty} (generation, stream_id) select @g, unnest(@streams) on conflict do nothing;" : ""),
             connection, transaction))
@@ -237,6 +269,27 @@ public sealed class FunnelStore(string schema)
             await chains.CompleteAsync(cancellation);
         }
 
+        await using (var periods = await connection.BeginBinaryImportAsync(
+            $"copy {Periods} (generation, kind, period_start, contact_id, step1_at, step1_seq, depth, times) from stdin (format binary)", cancellation))
+        {
+            foreach (var (person, list) in rows)
+            {
+                foreach (var best in FunnelPeriods.Best(list))
+                {
+                    await periods.StartRowAsync(cancellation);
+                    await periods.WriteAsync(generation, NpgsqlDbType.Uuid, cancellation);
+                    await periods.WriteAsync((short)best.Kind, NpgsqlDbType.Smallint, cancellation);
+                    await periods.WriteAsync(best.Start.ToDateTimeUtc(), NpgsqlDbType.TimestampTz, cancellation);
+                    await periods.WriteAsync(person.ContactId, NpgsqlDbType.Uuid, cancellation);
+                    await periods.WriteAsync(best.Chain.Step1At.ToDateTimeUtc(), NpgsqlDbType.TimestampTz, cancellation);
+                    await periods.WriteAsync(best.Chain.Step1Sequence, NpgsqlDbType.Bigint, cancellation);
+                    await periods.WriteAsync((short)best.Chain.Depth, NpgsqlDbType.Smallint, cancellation);
+                    await periods.WriteAsync(best.Chain.Times.Select(Microseconds).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellation);
+                }
+            }
+            await periods.CompleteAsync(cancellation);
+        }
+
         await using var people = await connection.BeginBinaryImportAsync(
             $"copy {People} (generation, stream_id, contact_id) from stdin (format binary)", cancellation);
         foreach (var (person, list) in rows)
@@ -257,7 +310,8 @@ public sealed class FunnelStore(string schema)
     public async Task DropAsync(NpgsqlConnection connection, Guid generation, CancellationToken cancellation)
     {
         await using var command = new NpgsqlCommand(
-            $"delete from {Chains} where generation = @g; delete from {People} where generation = @g; delete from {Dirty} where generation = @g;",
+            $"delete from {Chains} where generation = @g; delete from {Periods} where generation = @g; " +
+            $"delete from {People} where generation = @g; delete from {Dirty} where generation = @g;",
             connection);
         command.Parameters.AddWithValue("g", generation);
         await command.ExecuteNonQueryAsync(cancellation);

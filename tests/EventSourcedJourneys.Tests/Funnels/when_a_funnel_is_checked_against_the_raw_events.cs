@@ -42,8 +42,17 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
         var store = App.Host.DocumentStore();
         await store.WaitForNonStaleProjectionDataAsync(180.Seconds());
 
-        var ranges = new[] { ("", (DateTime?)null, (DateTime?)null), ("from=2026-10-05T00:00:00Z&to=2026-10-15T00:00:00Z",
-            new DateTime(2026, 10, 5, 0, 0, 0, DateTimeKind.Utc), new DateTime(2026, 10, 15, 0, 0, 0, DateTimeKind.Utc)) };
+        // The whole history, whole days, partial days at both ends, one whole month, and open ends (ADR 0013 reads each
+        // differently: the whole-history period, day and month periods, chains for the partial days).
+        var ranges = new[]
+        {
+            ("", (DateTime?)null, (DateTime?)null),
+            ("from=2026-10-05T00:00:00Z&to=2026-10-15T00:00:00Z", Utc(2026, 10, 5, 0, 0), Utc(2026, 10, 15, 0, 0)),
+            ("from=2026-10-03T07:30:00Z&to=2026-10-20T13:15:00Z", Utc(2026, 10, 3, 7, 30), Utc(2026, 10, 20, 13, 15)),
+            ("from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z", Utc(2026, 10, 1, 0, 0), Utc(2026, 11, 1, 0, 0)),
+            ("to=2026-10-12T12:00:00Z", null, Utc(2026, 10, 12, 12, 0)),
+            ("from=2026-10-09T18:00:00Z", Utc(2026, 10, 9, 18, 0), null),
+        };
         var live = new List<string>();
         foreach (var (query, from, to) in ranges)
         {
@@ -52,6 +61,12 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
             Assert.True(expected.Overall[0] > Contacts / 10, "the dataset should give a sizeable funnel");
             Assert.True(expected.Overall[2] > Contacts / 100, "the dataset should reach the last step");
             Assert.Equal(expected.Overall, report.GetProperty("steps").Counts());
+            var steps = report.GetProperty("steps").EnumerateArray().ToList();
+            for (var k = 2; k <= 3; k++)
+            {
+                Assert.Equal(expected.Percentiles[k - 2].Median, Micros(steps[k - 1].GetProperty("medianTimeFromPrevious")));
+                Assert.Equal(expected.Percentiles[k - 2].P90, Micros(steps[k - 1].GetProperty("p90TimeFromPrevious")));
+            }
 
             foreach (var (breakdown, groups) in expected.Breakdowns)
             {
@@ -74,6 +89,13 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
         for (var i = 0; i < ranges.Length; i++)
             Assert.Equal(live[i], Comparable(await App.ReportAsync("checkout", Join(ranges[i].Item1, "breakdown=trait:plan"))));
     }
+
+    private static DateTime Utc(int year, int month, int day, int hour, int minute) => new(year, month, day, hour, minute, 0, DateTimeKind.Utc);
+
+    private static long? Micros(JsonElement duration) =>
+        duration.ValueKind == JsonValueKind.Null ? null : JsonSerializer.Deserialize<Duration>(duration.GetRawText(), Json).ToInt64Nanoseconds() / 1000;
+
+    private static readonly JsonSerializerOptions Json = EventSourcedJourneys.Domain.Time.JourneysJson.Create();
 
     private static string Join(string query, string more) => query.Length == 0 ? more : query + "&" + more;
 
@@ -139,7 +161,8 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
         await session.SaveChangesAsync();
     }
 
-    private sealed record Expected(long[] Overall, Dictionary<string, Dictionary<string, long[]>> Breakdowns);
+    private sealed record Expected(
+        long[] Overall, Dictionary<string, Dictionary<string, long[]>> Breakdowns, IReadOnlyList<(long? Median, long? P90)> Percentiles);
 
     /// <summary>
     /// The semantics, straight from the text, over the raw events: a stream belongs to the contact it was merged into
@@ -178,7 +201,7 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
                     order by e.ts, e.seq_id limit 1) s3 on true
                 where s1.name = 'viewed' and (@from::timestamptz is null or s1.ts >= @from) and (@to::timestamptz is null or s1.ts < @to)
             ), chosen as (
-                select distinct on (contact) contact, t1, p1, 1 + (t2 is not null)::int + (t3 is not null)::int as depth
+                select distinct on (contact) contact, t1, t2, t3, p1, 1 + (t2 is not null)::int + (t3 is not null)::int as depth
                 from chains order by contact, 1 + (t2 is not null)::int + (t3 is not null)::int desc, t1, s1seq
             ), plan as (
                 select distinct on (p.contact) p.contact, e.data -> 'Traits' ->> 'plan' as plan
@@ -187,6 +210,7 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
                 order by p.contact, (e.data ->> 'Timestamp')::timestamptz desc
             )
             select c.depth, c.p1 ->> 'source', coalesce(pl.plan, '(not set)'),
+                (extract(epoch from c.t2 - c.t1) * 1000000)::bigint, (extract(epoch from c.t3 - c.t2) * 1000000)::bigint,
                 case when exists (
                     select 1 from journeys.mt_events e join person p on p.stream_id = e.stream_id
                     where p.contact = c.contact and e.tenant_id = 'acme' and e.type = 'message_sent'
@@ -194,6 +218,7 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
             from chosen c left join plan pl on pl.contact = c.contact
             """;
         var rows = new List<(int Depth, string Source, string Plan, string Campaign)>();
+        var times = new List<(long? Step2, long? Step3)>();
         await using var connection = new NpgsqlConnection(App.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
@@ -201,7 +226,14 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
         command.Parameters.AddWithValue("to", NpgsqlTypes.NpgsqlDbType.TimestampTz, (object?)to ?? DBNull.Value);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
-            rows.Add((reader.GetInt32(0), reader.IsDBNull(1) ? "(not set)" : reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        {
+            rows.Add((reader.GetInt32(0), reader.IsDBNull(1) ? "(not set)" : reader.GetString(1), reader.GetString(2), reader.GetString(5)));
+            times.Add((reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+        }
+        await reader.DisposeAsync();
+        var percentiles = new List<(long?, long?)>();
+        foreach (var step in new[] { times.Select(t => t.Step2), times.Select(t => t.Step3) })
+            percentiles.Add(await PercentilesAsync(connection, step.OfType<long>().ToArray()));
 
         static long[] CountsOf(IEnumerable<int> depths)
         {
@@ -215,7 +247,19 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
             ["property:source"] = By(r => r.Source),
             ["trait:plan"] = By(r => r.Plan),
             ["campaign:welcome"] = By(r => r.Campaign),
-        });
+        }, percentiles);
+    }
+
+    /// <summary>Median and p90 by PostgreSQL's own definition (nearest rank, percentile_disc) of the independently
+    /// chosen chains' step times.</summary>
+    private static async Task<(long?, long?)> PercentilesAsync(NpgsqlConnection connection, long[] values)
+    {
+        await using var command = new NpgsqlCommand(
+            "select percentile_disc(0.5) within group (order by v), percentile_disc(0.9) within group (order by v) from unnest(@values) v", connection);
+        command.Parameters.AddWithValue("values", values);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1));
     }
 
     private async Task<(Guid Generation, List<string> Rows)> RowsAsync()
@@ -225,14 +269,17 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
         var generation = definition!.Active!.Id;
         await using var connection = new NpgsqlConnection(App.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select contact_id, step1_at, step1_seq, depth, times from journeys.funnel_chains where generation = @g " +
-            "order by contact_id, step1_at, step1_seq", connection);
-        command.Parameters.AddWithValue("g", generation);
         var rows = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            rows.Add($"{reader.GetGuid(0)} {reader.GetDateTime(1):O} {reader.GetInt64(2)} {reader.GetInt16(3)} {string.Join(",", reader.GetFieldValue<long[]>(4))}");
+        await using (var command = new NpgsqlCommand(
+            "select contact_id, step1_at, step1_seq, depth, times from journeys.funnel_chains where generation = @g " +
+            "order by contact_id, step1_at, step1_seq", connection))
+        {
+            command.Parameters.AddWithValue("g", generation);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                rows.Add($"{reader.GetGuid(0)} {reader.GetDateTime(1):O} {reader.GetInt64(2)} {reader.GetInt16(3)} {string.Join(",", reader.GetFieldValue<long[]>(4))}");
+        }
+        rows.AddRange(await FunnelTables.PeriodRowsAsync(connection, generation));
         return (generation, rows);
     }
 }

@@ -100,8 +100,11 @@ var ranges = new (string Name, Instant? From, Instant? To, FunnelBreakdown? By)[
     ("1 day", origin + Duration.FromDays(45), origin + Duration.FromDays(46), null),
     ("7 days", origin + Duration.FromDays(40), origin + Duration.FromDays(47), null),
     ("30 days", origin + Duration.FromDays(30), origin + Duration.FromDays(60), null),
+    ("October (a calendar month)", Instant.FromUtc(2026, 10, 1, 0, 0), Instant.FromUtc(2026, 11, 1, 0, 0), null),
+    ("30 days, partial days at ends", origin + Duration.FromDays(30) + Duration.FromHours(7), origin + Duration.FromDays(60) + Duration.FromHours(13), null),
     ("all 90 days", null, null, null),
     ("7 days by property:source", origin + Duration.FromDays(40), origin + Duration.FromDays(47), new FunnelBreakdown(FunnelBreakdownKind.Property, "source")),
+    ("all 90 days by property:source", null, null, new FunnelBreakdown(FunnelBreakdownKind.Property, "source")),
 };
 foreach (var (name, from, to, by) in ranges)
 {
@@ -116,7 +119,7 @@ foreach (var (name, from, to, by) in ranges)
         times.Add(watch.Elapsed.TotalMilliseconds);
     }
     times.Sort();
-    Console.WriteLine($"Report {name,-26}: median {times[times.Count / 2],7:N1} ms, p90 {times[(int)(times.Count * 0.9)],7:N1} ms, " +
+    Console.WriteLine($"Report {name,-30}: median {times[times.Count / 2],7:N1} ms, p90 {times[(int)(times.Count * 0.9)],7:N1} ms, " +
                       $"min {times[0],7:N1} ms; {reportCpu.Describe(runs, "report")}; " +
                       $"steps {string.Join(" / ", report!.Steps.Select(s => s.Contacts.ToString("N0")))}; " +
                       $"median times {string.Join(" / ", report.Steps.Skip(1).Select(s => s.MedianTimeFromPrevious?.ToString("H:mm:ss", null)))}");

@@ -123,8 +123,11 @@ public static class FunnelReports
         {
             [] => $"select contact_id, step1_seq, step1_at, depth, times from {tables.Chains} where false",
             [{ IsSinglePeriod: true }] => reads[0],
-            _ => $"select distinct on (contact_id) * from ({string.Join(" union all ", reads)}) parts " +
-                 "order by contact_id, depth desc, step1_at, step1_seq",
+            // The best row per contact without sorting the rows: the smallest of (-depth, step-1 time, sequence, times…).
+            _ => "select contact_id, best[3] as step1_seq, timestamptz 'epoch' + best[2] * interval '1 microsecond' as step1_at, " +
+                 "(-best[1])::smallint as depth, best[4:] as times from (" +
+                 "select contact_id, min(array[-depth, times[1], step1_seq] || times) as best " +
+                 $"from ({string.Join(" union all ", reads)}) parts group by contact_id) b",
         };
         var sql = $"""
             with chosen as ({chosen}), grouped as (

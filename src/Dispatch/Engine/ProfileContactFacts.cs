@@ -15,24 +15,20 @@ namespace EventSourcedJourneys.Dispatch.Engine;
 /// <summary>
 /// A contact's facts as the rules read them: traits, latest context, addresses and consent from the contact profile
 /// (merged contacts included), and the events of every stream that holds the person's history. Track calls are events
-/// under their own name; page and screen views under "page" and "screen".
+/// under their own name; page and screen views under "page" and "screen". The events already read are kept
+/// (<see cref="ContactHistoryCache"/>): a contact's next decision reads only what its streams gained since.
 /// </summary>
 public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
 {
+    private readonly ContactHistoryCache _history = new();
+
     public async Task<ContactFacts> LoadAsync(IQuerySession session, Guid contactId, CancellationToken cancellation)
     {
         var profile = await ContactProfiles.LoadAsync(session, contactId, cancellation);
         var streams = profile is null ? [contactId] : ContactProfiles.StreamIds(profile);
 
         var events = new List<ContactEvent>();
-        foreach (var stream in streams)
-        {
-            foreach (var e in await session.Events.FetchStreamAsync(stream, token: cancellation))
-            {
-                if (Recorded(e.Data) is { } recorded)
-                    events.Add(new ContactEvent(new EventRef(e.Id, e.Sequence, recorded.Name, recorded.Timestamp), recorded));
-            }
-        }
+        foreach (var stream in streams) events.AddRange(await _history.ReadAsync(session, stream, Recorded, cancellation));
         events.Sort((a, b) => a.Event.Timestamp != b.Event.Timestamp
             ? a.Event.Timestamp.CompareTo(b.Event.Timestamp)
             : a.Ref.Sequence.CompareTo(b.Ref.Sequence));

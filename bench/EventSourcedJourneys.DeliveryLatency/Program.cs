@@ -8,12 +8,13 @@ using System.Text.Json;
 // Trigger → dispatch latency of the delivery engine, end to end: tracked events posted at a steady rate to a running
 // server, a no-wait (or --wait N seconds) webhook trigger, and a local HTTP receiver that timestamps each arrival.
 // Usage: dotnet run -c Release --project bench/EventSourcedJourneys.DeliveryLatency -- \
-//   [--url http://127.0.0.1:5000] [--keys-file .data/demo-workspace.env] [--rate 1000] [--seconds 20] [--wait 0]
+//   [--url http://127.0.0.1:5000] [--keys-file .data/demo-workspace.env] [--rate 1000] [--seconds 20] [--wait 0] [--contacts 500]
 var url = Arg("--url", "http://127.0.0.1:5000");
 var keysFile = Arg("--keys-file", ".data/demo-workspace.env");
 var rate = int.Parse(Arg("--rate", "1000"));
 var seconds = int.Parse(Arg("--seconds", "20"));
 var wait = int.Parse(Arg("--wait", "0"));
+var contacts = int.Parse(Arg("--contacts", "500")); // the probes cycle through this many contacts
 var keys = File.ReadAllLines(keysFile).Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
 
 var clock = Stopwatch.StartNew();
@@ -60,7 +61,7 @@ while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
     var batch = Enumerable.Range(0, perBatch).Select(_ =>
     {
         var id = $"{run}-{Interlocked.Increment(ref sequence)}";
-        return new { type = "track", userId = $"probe-{sequence % 500}", @event = "latency_probe", messageId = id, properties = new { probe = id } };
+        return new { type = "track", userId = $"probe-{sequence % contacts}", @event = "latency_probe", messageId = id, properties = new { probe = id } };
     }).ToList();
     var at = clock.Elapsed.TotalMilliseconds;
     foreach (var call in batch) sentAt[call.messageId] = at;

@@ -128,14 +128,41 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
     /// </summary>
     public async Task AdvanceClockAsync(Duration by)
     {
-        Clock.Advance(by);
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
+        await WaitUntilSettledAsync(connection);
+        Clock.Advance(by);
         await using var command = new NpgsqlCommand(
             $"update {await IncomingEnvelopesTableAsync(connection)} set execution_time = execution_time - make_interval(secs => @seconds) " +
             "where status = 'Scheduled'", connection);
         command.Parameters.AddWithValue("seconds", by.TotalSeconds);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// Waits until the work already started has run: every appended event relayed by the reactions subscription, and no
+    /// envelope waiting to be handled (incoming, in the outbox, or scheduled and already due). Moving the clock while a
+    /// wait is still being scheduled would shift it twice (it is computed from the new fake now, then pulled earlier).
+    /// </summary>
+    private async Task WaitUntilSettledAsync(NpgsqlConnection connection)
+    {
+        var envelopes = await IncomingEnvelopesTableAsync(connection);
+        var outgoing = envelopes.Replace("wolverine_incoming_envelopes", "wolverine_outgoing_envelopes");
+        var events = Host.DocumentStore().Options.Events.DatabaseSchemaName;
+        var pending = $"select greatest((select coalesce(max(seq_id), 0) from {events}.mt_events) - " +
+                      $"coalesce((select max(last_seq_id) from {events}.mt_event_progression where name like 'Reactions%'), 0), 0) " +
+                      $"+ (select count(*) from {envelopes} where status = 'Incoming' or (status = 'Scheduled' and execution_time <= now())) " +
+                      $"+ (select count(*) from {outgoing})";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            await using var command = new NpgsqlCommand(pending, connection);
+            var left = (long)(await command.ExecuteScalarAsync())!;
+            if (left == 0) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"The app did not settle within 60 s before the clock was moved ({left} events or envelopes pending).");
+            await Task.Delay(20); // polling a condition in the database, not waiting a fixed time for work
+        }
     }
 
     /// <summary>The report read models live in tables of their own, which Marten's reset leaves alone.</summary>

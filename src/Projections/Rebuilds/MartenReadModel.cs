@@ -9,8 +9,9 @@ namespace EventSourcedJourneys.Projections.Rebuilds;
 
 /// <summary>
 /// A read model kept by a Marten projection (inline: written in the transaction that appends its events, and read by
-/// the engine for its decisions), rebuilt blue/green (ADR 0009): the next generation is built by Marten's own async
-/// daemon into a shadow schema from the same events, caught up, then swapped in for the live table in one transaction
+/// the engine for its decisions), rebuilt blue/green (ADR 0009): the next generation is built into a shadow schema from
+/// the same events — a single-stream projection folded stream by stream up to the last committed event (ADR 0013), any
+/// other by Marten's own async daemon — then caught up by the daemon, and swapped in for the live table in one transaction
 /// that holds appends back for the last few events. Until that commit every read — and every inline write — uses the
 /// current generation.
 /// </summary>
@@ -40,6 +41,12 @@ public sealed class MartenReadModel : IRebuildableProjection
     public string ProjectionName { get; }
 
     public Type DocumentType { get; }
+
+    /// <summary>True when the next generation is folded stream by stream from the events (ADR 0013); false when Marten's
+    /// async daemon builds it.</summary>
+    public bool RebuildsStreamByStream =>
+        StreamByStreamBuild.For(_store.Options.Projections.All.Single(p => p.Name == ProjectionName),
+            ((IReadOnlyStoreOptions)_store.Options).FindOrResolveDocumentType(DocumentType)) is not null;
 
     /// <summary>The live table, where reads and inline writes go.</summary>
     public DbObjectName LiveTable => ((IReadOnlyStoreOptions)_store.Options).FindOrResolveDocumentType(DocumentType).TableName;
@@ -75,7 +82,19 @@ public sealed class MartenReadModel : IRebuildableProjection
             {
                 progress.Report(new RebuildProgress(0, observer.Total));
                 // Green: every event up to now, then whatever was appended meanwhile; reads still go to blue.
-                await daemon.RebuildProjectionAsync(ProjectionName, ShardTimeout, cancellation);
+                var projection = shadow.Options.Projections.All.Single();
+                var documentType = ((IReadOnlyStoreOptions)shadow.Options).FindOrResolveDocumentType(DocumentType);
+                if (StreamByStreamBuild.For(projection, documentType) is { } streamByStream)
+                {
+                    var ceiling = await CommittedCeilingAsync(cancellation);
+                    observer.Total = Math.Max(observer.Total, ceiling);
+                    await streamByStream.BuildAsync(shadow, ceiling, observer.Report, cancellation);
+                    await SetShadowProgressAsync(ceiling, cancellation);
+                }
+                else
+                {
+                    await daemon.RebuildProjectionAsync(ProjectionName, ShardTimeout, cancellation);
+                }
                 await daemon.CatchUpAsync(cancellation);
                 await SwapAsync(shadow, daemon, live, shadowSchema, observer, cancellation);
             }
@@ -137,6 +156,38 @@ public sealed class MartenReadModel : IRebuildableProjection
             await swap.ExecuteNonQueryAsync(cancellation);
         await transaction.CommitAsync(cancellation);
         observer.Report(observer.Total);
+    }
+
+    /// <summary>
+    /// The last event of the store such that every event up to it is committed: an EXCLUSIVE lock on the events table
+    /// waits for the appends in flight (a sequence is taken before its transaction commits), then is released at once.
+    /// </summary>
+    private async Task<long> CommittedCeilingAsync(CancellationToken cancellation)
+    {
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        var events = $"{_store.Options.Events.DatabaseSchemaName}.mt_events";
+        await using (var lockEvents = new Npgsql.NpgsqlCommand($"lock table {events} in exclusive mode", connection, transaction))
+            await lockEvents.ExecuteNonQueryAsync(cancellation);
+        long ceiling;
+        await using (var last = new Npgsql.NpgsqlCommand($"select coalesce(max(seq_id), 0) from {events}", connection, transaction))
+            ceiling = (long)(await last.ExecuteScalarAsync(cancellation))!;
+        await transaction.CommitAsync(cancellation);
+        return ceiling;
+    }
+
+    /// <summary>Green holds every event up to <paramref name="ceiling"/>: the shadow daemon's catch-up starts after it.</summary>
+    private async Task SetShadowProgressAsync(long ceiling, CancellationToken cancellation)
+    {
+        await using var connection = _store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellation);
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"insert into {_store.Options.Events.DatabaseSchemaName}.mt_event_progression (name, last_seq_id) values (@name, @ceiling) " +
+            "on conflict (name) do update set last_seq_id = excluded.last_seq_id", connection);
+        command.Parameters.AddWithValue("name", $"{ProjectionName}:All");
+        command.Parameters.AddWithValue("ceiling", ceiling);
+        await command.ExecuteNonQueryAsync(cancellation);
     }
 
     private async Task<long> ShadowProgressAsync(DocumentStore shadow, CancellationToken cancellation)

@@ -99,6 +99,9 @@ try
     rebuilding.Stop();
     var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
+    foreach (var phase in profile.LastRebuildPhases)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  phase {phase.Name}: {phase.Elapsed.TotalSeconds:0.00} s, process CPU {phase.ProcessCpu.TotalSeconds:0.00} s"));
     await using var session = store.QuerySession("acme");
     var profiles = await session.Query<EventSourcedJourneys.Projections.Contacts.ContactProfile>().CountAsync();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -67,10 +67,14 @@ public sealed class MartenReadModel : IRebuildableProjection
             .ToList();
     }
 
+    /// <summary>Where the last rebuild in this process spent its time, phase by phase (for benchmarks and operators).</summary>
+    public IReadOnlyList<RebuildPhase> LastRebuildPhases { get; private set; } = [];
+
     public async Task RebuildAsync(IProgress<RebuildProgress> progress, CancellationToken cancellation)
     {
         var live = LiveTable;
         var shadowSchema = ShadowSchemaFor(live);
+        var phases = new PhaseClock();
         await ExecuteAsync($"drop schema if exists {shadowSchema} cascade", cancellation);
         try
         {
@@ -78,6 +82,7 @@ public sealed class MartenReadModel : IRebuildableProjection
             await shadow.Storage.Database.EnsureStorageExistsAsync(DocumentType, cancellation);
             using var daemon = await shadow.BuildProjectionDaemonAsync();
             var observer = new ProgressObserver($"{ProjectionName}:", await LastSequenceAsync(cancellation), progress);
+            phases.End("shadow store and daemon set up");
             using (daemon.Tracker.Subscribe(observer))
             {
                 progress.Report(new RebuildProgress(0, observer.Total));
@@ -90,13 +95,17 @@ public sealed class MartenReadModel : IRebuildableProjection
                     observer.Total = Math.Max(observer.Total, ceiling);
                     await streamByStream.BuildAsync(shadow, ceiling, observer.Report, cancellation);
                     await SetShadowProgressAsync(ceiling, cancellation);
+                    phases.End("stream-by-stream build up to the committed ceiling");
                 }
                 else
                 {
                     await daemon.RebuildProjectionAsync(ProjectionName, ShardTimeout, cancellation);
+                    phases.End("daemon rebuild");
                 }
                 await daemon.CatchUpAsync(cancellation);
+                phases.End("daemon catch-up");
                 await SwapAsync(shadow, daemon, live, shadowSchema, observer, cancellation);
+                phases.End("swap under the events lock");
             }
             await daemon.StopAllAsync();
         }
@@ -105,6 +114,8 @@ public sealed class MartenReadModel : IRebuildableProjection
             await ExecuteAsync(
                 $"delete from {_store.Options.Events.DatabaseSchemaName}.mt_event_progression where name = '{ProjectionName}:All'; " +
                 $"drop schema if exists {shadowSchema} cascade", CancellationToken.None);
+            phases.End("clean-up");
+            LastRebuildPhases = phases.Phases;
         }
     }
 
@@ -230,6 +241,23 @@ public sealed class MartenReadModel : IRebuildableProjection
         return text.ToString();
     }
 
+    /// <summary>Wall-clock and process CPU time between one phase's end and the next.</summary>
+    private sealed class PhaseClock
+    {
+        private readonly Stopwatch _wall = Stopwatch.StartNew();
+        private TimeSpan _wallMark;
+        private TimeSpan _cpuMark = Process.GetCurrentProcess().TotalProcessorTime;
+
+        public List<RebuildPhase> Phases { get; } = [];
+
+        public void End(string phase)
+        {
+            var (wall, cpu) = (_wall.Elapsed, Process.GetCurrentProcess().TotalProcessorTime);
+            Phases.Add(new RebuildPhase(phase, wall - _wallMark, cpu - _cpuMark));
+            (_wallMark, _cpuMark) = (wall, cpu);
+        }
+    }
+
     /// <summary>Turns the daemon's shard states into done/total events.</summary>
     private sealed class ProgressObserver(string shardPrefix, long total, IProgress<RebuildProgress> progress) : IObserver<ShardState>
     {
@@ -253,3 +281,6 @@ public sealed class MartenReadModel : IRebuildableProjection
         public void OnError(Exception error) { }
     }
 }
+
+/// <summary>One phase of a rebuild: how long it took and how much CPU the whole process used meanwhile.</summary>
+public sealed record RebuildPhase(string Name, TimeSpan Elapsed, TimeSpan ProcessCpu);

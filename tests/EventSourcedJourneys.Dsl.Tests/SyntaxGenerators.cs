@@ -111,7 +111,8 @@ static class SyntaxGenerators
         })),
         Gen.Select(EventPattern(2), Duration, Gen.Bool, Path,
             (p, d, hasRevenue, revenue) => (TriggerClause)new GoalClause(p, d, hasRevenue ? revenue with { Root = PathRoot.Properties } : null)),
-        Gen.Const<TriggerClause>(new TransactionalClause()));
+        Gen.Const<TriggerClause>(new TransactionalClause()),
+        Gen.Decimal[-5m, 105m].Select(p => (TriggerClause)new ControlGroupClause(new PercentLiteral(decimal.Round(p, 2)))));
 
     public static readonly Gen<Rule> Rule = Gen.OneOf<Rule>(
         Gen.Select(Name, Condition(3), (name, condition) => (Rule)new SegmentRule(name, condition)),

@@ -111,7 +111,7 @@ public class when_parsing
     [Fact]
     public void a_misspelled_trigger_line_names_every_line_that_could_come_next() =>
         Assert.Equal(
-            "3:5: unexpected name `wiat`, expected `on`, `wait`, `cancel`, `audience`, `send`, `at`, `active`, `goal` or `transactional`",
+            "3:5: unexpected name `wiat`, expected `on`, `wait`, `cancel`, `audience`, `send`, `at`, `active`, `goal`, `transactional` or `control`",
             SingleError("trigger t\n    on event \"a\"\n    wiat 30m\n    send email \"x\""));
 
     [Fact]

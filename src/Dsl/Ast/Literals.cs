@@ -33,6 +33,9 @@ public sealed record DurationLiteral(long Amount, DurationUnit Unit)
     };
 }
 
+/// <summary>A written percentage such as <c>10%</c> or <c>12.5%</c>, as written (range and decimals are the checker's).</summary>
+public sealed record PercentLiteral(decimal Value);
+
 /// <summary><c>3 per 1d</c></summary>
 public sealed record CapLiteral(long Count, DurationLiteral Per);
 

@@ -49,6 +49,10 @@ public sealed record ActiveClause(LocalDate? From, LocalDate? To) : TriggerClaus
 /// <summary><c>goal event "order_completed" within 3d revenue properties.total</c>; the revenue path is optional.</summary>
 public sealed record GoalClause(EventPattern Event, DurationLiteral Within, PathOperand? Revenue = null) : TriggerClause;
 
+/// <summary><c>control group 10%</c>: that share of the contacts is held out of the trigger's messages, for measuring uplift.
+/// <paramref name="Percent"/> is what was written (the checker keeps it above 0, below 100, with at most two decimals).</summary>
+public sealed record ControlGroupClause(PercentLiteral Percent) : TriggerClause;
+
 /// <summary><c>transactional</c>: skips frequency caps and quiet hours.</summary>
 public sealed record TransactionalClause : TriggerClause;
 

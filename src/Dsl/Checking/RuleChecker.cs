@@ -150,6 +150,7 @@ public static class RuleChecker
             AtMostClause => "an `at most` line",
             ActiveClause => "an `active` line",
             GoalClause => "a `goal` line",
+            ControlGroupClause => "a `control group` line",
             _ => "a `transactional` line",
         };
 
@@ -213,6 +214,14 @@ public static class RuleChecker
                 case ActiveClause { From: { } from, To: { } to } active when to < from:
                     Report(DiagnosticCodes.ImpossibleWindow, active,
                         $"the trigger would stop ({Date(to)}) before it starts ({Date(from)}); swap the dates");
+                    break;
+                case ControlGroupClause { Percent: var percent }:
+                    if (percent.Value <= 0 || percent.Value >= 100)
+                        Report(DiagnosticCodes.ControlGroupOutOfRange, percent,
+                            $"a control group of {percent.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}% is not a share of the contacts; give a percentage above 0 and below 100, such as 10%");
+                    else if (percent.Value * 100 != decimal.Truncate(percent.Value * 100))
+                        Report(DiagnosticCodes.ControlGroupOutOfRange, percent,
+                            $"a control group is set in steps of 0.01%; write at most two decimals, not {percent.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}%");
                     break;
                 case GoalClause goal:
                     CheckEventPattern(goal.Event, new Scope(HasEvent: true, HasEntry: true, owner));

@@ -27,7 +27,8 @@ public sealed class CompiledTrigger
         FrequencyCap? atMost,
         ActivePeriod? active,
         Goal? goal,
-        bool isTransactional)
+        bool isTransactional,
+        ControlGroup? controlGroup)
     {
         Name = name;
         Line = line;
@@ -43,6 +44,7 @@ public sealed class CompiledTrigger
         Active = active;
         Goal = goal;
         IsTransactional = isTransactional;
+        ControlGroup = controlGroup;
     }
 
     public string Name { get; }
@@ -77,6 +79,9 @@ public sealed class CompiledTrigger
 
     /// <summary>Transactional messages skip workspace frequency caps and quiet hours.</summary>
     public bool IsTransactional { get; }
+
+    /// <summary>The share of contacts held out of this trigger's messages (<c>control group 10%</c>), or null.</summary>
+    public ControlGroup? ControlGroup { get; }
 
     /// <summary>Whether <paramref name="candidate"/> starts this trigger: one of its event names, and its
     /// <c>where</c> filter holds (<c>properties.*</c> and <c>context.*</c> read the candidate event).</summary>

@@ -18,6 +18,20 @@ public enum Channel
 /// <summary><c>send email "cart-reminder"</c></summary>
 public sealed record MessageTemplate(Channel Channel, string Template);
 
+/// <summary>
+/// <c>control group 10%</c>: contacts whose bucket (0 to 9,999, a stable hash of workspace, trigger name and contact; see
+/// docs/semantics.md) is below <see cref="Buckets"/> are held out of the trigger's messages.
+/// </summary>
+public sealed record ControlGroup(decimal Percent)
+{
+    public const int BucketCount = 10_000;
+
+    /// <summary>How many of the 10,000 buckets are in the control group: 10% is buckets 0 to 999.</summary>
+    public int Buckets => (int)(Percent * 100);
+
+    public bool Holds(int bucket) => bucket < Buckets;
+}
+
 /// <summary><c>at most 1 per 7d</c>, or one entry of <c>policy frequency cap</c>.</summary>
 public sealed record FrequencyCap(int Count, Duration Per);
 

@@ -85,7 +85,8 @@ static class DocumentCompiler
             atMost is null ? null : Cap(atMost.Cap),
             active is null ? null : new ActivePeriod(active.From, active.To),
             goal is null ? null : new Goal(Matcher(goal.Event, compiler), goal.Within.ToDuration(), goal.Revenue?.Segments.ToArray()),
-            clauses.OfType<TransactionalClause>().Any());
+            clauses.OfType<TransactionalClause>().Any(),
+            clauses.OfType<ControlGroupClause>().FirstOrDefault() is { } control ? new ControlGroup(control.Percent.Value) : null);
     }
 
     static EventMatcher Matcher(EventPattern pattern, ConditionCompiler compiler) =>

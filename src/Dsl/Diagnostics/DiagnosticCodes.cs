@@ -19,5 +19,6 @@ public static class DiagnosticCodes
     public const string MisplacedPath = "DSL106";
     public const string TriggerShape = "DSL107";
     public const string UnknownChannel = "DSL108";
+    public const string ControlGroupOutOfRange = "DSL109";
     public const string InternalError = "DSL900";
 }

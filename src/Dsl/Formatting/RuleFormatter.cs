@@ -57,6 +57,7 @@ public static class RuleFormatter
             (active.To is { } to ? $" to {LocalDatePattern.Iso.Format(to)}" : ""),
         GoalClause goal => $"goal {Format(goal.Event)} within {Format(goal.Within)}" + (goal.Revenue is { } revenue ? $" revenue {Format(revenue)}" : ""),
         TransactionalClause => "transactional",
+        ControlGroupClause control => $"control group {control.Percent.Value.ToString(CultureInfo.InvariantCulture)}%",
         _ => throw new ArgumentOutOfRangeException(nameof(clause), clause, null),
     };
 

@@ -170,6 +170,11 @@ static class DslTokenizer
                 kind = DslToken.Number;
             }
 
+            if (kind == DslToken.Number && Peek() == '%' && !IsWordPart(Peek(1)))
+            {
+                Advance();
+                return DslToken.Percent;
+            }
             if (!IsWordPart(Peek()) && !(Peek() == '.' && char.IsAsciiDigit(Peek(1))))
                 return kind;
             while (IsWordPart(Peek()) || Peek() == '.' || Peek() == ':' || Peek() == '-')

@@ -119,6 +119,15 @@ static class Grammar
         _ => DurationUnit.Weeks,
     };
 
+    static readonly TokenListParser<DslToken, PercentLiteral> Percent =
+        Token.EqualTo(DslToken.Percent)
+            .Select(t => decimal.TryParse(t.ToStringValue().AsSpan(0, t.Span.Length - 1), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint,
+                CultureInfo.InvariantCulture, out var value) ? new PercentLiteral(value) : null)
+            .Where(p => p is not null, "this percentage is too large")
+            .Select(p => p!)
+            .Named("a percentage such as 10%")
+            .Marked();
+
     static readonly TokenListParser<DslToken, LocalTime> TimeOfDay =
         Token.EqualTo(DslToken.TimeOfDay)
             .Select(t => TimePattern.Parse(t.ToStringValue()))
@@ -365,6 +374,7 @@ static class Grammar
                 from revenue in Keyword(DslToken.Revenue).IgnoreThen(Path.Named("a path such as properties.total")).Select(p => (PathOperand?)p).OptionalOrDefault()
                 select (TriggerClause)new GoalClause(pattern, within, revenue))
             .Or(Keyword(DslToken.Transactional).Select(_ => (TriggerClause)new TransactionalClause()))
+            .Or(Keyword(DslToken.Control).IgnoreThen(Keyword(DslToken.Group)).IgnoreThen(Percent).Select(p => (TriggerClause)new ControlGroupClause(p)))
             .Marked();
 
     // ---- Rules --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ public sealed class when_a_goal_event_follows_a_message
     private static IReadOnlyList<Messages.ConversionAttributed> Decide(ContactEvent order, bool converted = false) =>
         GoalDecisions.OnEvent(Contact, order, ContactWith(order),
             [new GoalCandidate(Guid.Parse("0195a6c1-0000-7000-8000-0000000000cc"), Rule("cart"), SentAt, converted)],
-            name => Rules.FindTrigger(name)?.Goal, SentAt + Duration.FromDays(4));
+            name => Rules.FindTrigger(name)?.Goal, SentAt + Duration.FromDays(4)).Cast<Messages.ConversionAttributed>().ToList();
 
     [Fact]
     public void an_order_within_3_days_is_credited_to_the_message()

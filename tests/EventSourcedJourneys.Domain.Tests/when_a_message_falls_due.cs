@@ -21,7 +21,7 @@ public sealed class when_a_message_falls_due
         ContactReachability? reach = null, CompiledTrigger? trigger = null, bool live = true) =>
         DueDecisions.OnDue(pending, live ? trigger ?? Compiled.FindTrigger(pending.Scheduled.Rule!.Name) : null, Compiled.Policies,
             ContactWith(events), events, history ?? DeliveryHistory.Empty, reach ?? Reachable(Channel.Email, Channel.Sms), Paris,
-            DateTimeZone.Utc, now ?? Due);
+            DateTimeZone.Utc, "acme", now ?? Due);
 
     [Fact]
     public void with_nothing_in_the_way_it_is_cleared_to_the_contacts_address()

@@ -35,7 +35,7 @@ public static class AuditEndpoints
     }
 
     /// <summary>
-    /// Every message of the contact that was cancelled or suppressed (optionally of one <c>rule</c>), each explained and
+    /// Every message of the contact that was cancelled, suppressed or withheld for a control group (optionally of one <c>rule</c>), each explained and
     /// replayed as <c>/messages/{id}/explanation</c> does, in log order; <c>limit</c> (1–100, default 20) and <c>after</c>
     /// (the previous page's <c>next</c>) page through them.
     /// </summary>
@@ -59,7 +59,7 @@ public static class AuditEndpoints
         foreach (var (id, first) in messages)
         {
             var explanation = await ExplainAsync(trail, id, session.TenantId, workspaces, cancellation);
-            if (explanation is null || explanation.Outcome is not ("cancelled" or "suppressed")) continue;
+            if (explanation is null || explanation.Outcome is not ("cancelled" or "suppressed" or "withheld")) continue;
             if (rule is not null && explanation.Rule?.Name != rule) continue;
             if (page.Count == take)
             {
@@ -127,7 +127,7 @@ public static class AuditEndpoints
     {
         var zone = await workspaces.TimeZoneOfAsync(workspace, cancellation);
         var webhook = (await workspaces.FindAsync(workspace, cancellation))?.WebhookUrl;
-        return DecisionReplay.Explain(trail, messageId, zone, webhook);
+        return DecisionReplay.Explain(trail, messageId, workspace, zone, webhook);
     }
 
     private static Instant? ParseInstant(string? text, string field, Dictionary<string, string[]> errors)

@@ -66,6 +66,8 @@ public static class AuditExport
         MessageSent e => e.SentAt,
         MessageFailed e => e.FailedAt,
         ConversionAttributed e => e.DecidedAt,
+        MessageWithheld e => e.DecidedAt,
+        ControlGroupConverted e => e.DecidedAt,
         InboxMessageDelivered e => e.DeliveredAt,
         InboxMessageRead e => e.ReadAt,
         _ => throw new ArgumentOutOfRangeException(nameof(decision), decision.GetType().Name, null),

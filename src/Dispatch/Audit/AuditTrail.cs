@@ -103,6 +103,8 @@ public sealed class AuditTrail
                 TriggerMatched m => log is null ? ContactDeliveryLogProjection.Create(m) : ContactDeliveryLogProjection.Apply(m, log),
                 MessageSent s => log is null ? ContactDeliveryLogProjection.Create(s) : ContactDeliveryLogProjection.Apply(s, log),
                 ConversionAttributed c when log is not null => ContactDeliveryLogProjection.Apply(c, log),
+                MessageWithheld w => log is null ? ContactDeliveryLogProjection.Create(w) : ContactDeliveryLogProjection.Apply(w, log),
+                ControlGroupConverted c when log is not null => ContactDeliveryLogProjection.Apply(c, log),
                 _ => log,
             };
         }

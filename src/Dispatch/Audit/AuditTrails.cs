@@ -23,6 +23,8 @@ public static class AuditTrails
         ["message_sent"] = typeof(MessageSent),
         ["message_failed"] = typeof(MessageFailed),
         ["conversion_attributed"] = typeof(ConversionAttributed),
+        ["message_withheld"] = typeof(MessageWithheld),
+        ["control_group_converted"] = typeof(ControlGroupConverted),
         ["inbox_message_delivered"] = typeof(InboxMessageDelivered),
     };
 

@@ -36,7 +36,7 @@ public static class DecisionReplay
 
     private static readonly JsonSerializerOptions Json = JourneysJson.Create();
 
-    public static MessageExplanation? Explain(AuditTrail trail, Guid messageId, DateTimeZone workspaceZone, string? webhookUrl)
+    public static MessageExplanation? Explain(AuditTrail trail, Guid messageId, string workspace, DateTimeZone workspaceZone, string? webhookUrl)
     {
         var events = trail.Decisions.Where(e => ((IMessageEvent)e.Data).MessageId == messageId).ToList();
         if (events.Count == 0) return null;
@@ -77,17 +77,21 @@ public static class DecisionReplay
                         [Recorded(e)], null, null, null));
                     break;
                 case MessageRescheduled r when scheduled is not null:
-                    decisions.Add(ReplayDue(trail, e, r.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspaceZone, webhookUrl));
+                    decisions.Add(ReplayDue(trail, e, r.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspace, workspaceZone, webhookUrl));
                     dueAt = r.To;
                     outcome = "rescheduled";
                     break;
                 case MessageCancelled c when scheduled is not null:
-                    decisions.Add(ReplayDue(trail, e, c.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspaceZone, webhookUrl));
+                    decisions.Add(ReplayDue(trail, e, c.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspace, workspaceZone, webhookUrl));
                     outcome = "cancelled";
                     break;
                 case MessageSuppressed { Reason: not SuppressionReason.Rendering } s when scheduled is not null:
-                    decisions.Add(ReplayDue(trail, e, s.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspaceZone, webhookUrl));
+                    decisions.Add(ReplayDue(trail, e, s.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspace, workspaceZone, webhookUrl));
                     outcome = "suppressed";
+                    break;
+                case MessageWithheld w when scheduled is not null:
+                    decisions.Add(ReplayDue(trail, e, w.DecidedAt, scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspace, workspaceZone, webhookUrl));
+                    outcome = "withheld";
                     break;
                 case MessageSuppressed s:
                     decisions.Add(new DecisionTrace("suppressed", e.Sequence, s.DecidedAt, $"At {s.DecidedAt}: {s.Detail}", [Recorded(e)], null, null, null));
@@ -95,8 +99,8 @@ public static class DecisionReplay
                     break;
                 case InboxMessageDelivered or MessageSent or MessageFailed when !cleared && scheduled is not null:
                     cleared = true;
-                    decisions.Add(ReplayDue(trail, e, AttemptInstant(e.Data), scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspaceZone,
-                        webhookUrl, clearance: true));
+                    decisions.Add(ReplayDue(trail, e, AttemptInstant(e.Data), scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspace,
+                        workspaceZone, webhookUrl, clearance: true));
                     i--; // the attempt itself is listed below
                     break;
                 case MessageSent sent:
@@ -111,6 +115,13 @@ public static class DecisionReplay
                     decisions.Add(new DecisionTrace("conversion", e.Sequence, conversion.DecidedAt,
                         $"At {conversion.DecidedAt}, the goal event \"{conversion.ConversionEvent.Name}\" (sequence {conversion.ConversionEvent.Sequence}, " +
                         $"at {conversion.ConversionEvent.OccurredAt}) was credited to this message as a conversion.",
+                        [Recorded(e)], null, null, null));
+                    break;
+                case ControlGroupConverted conversion:
+                    decisions.Add(new DecisionTrace("controlGroupConversion", e.Sequence, conversion.DecidedAt,
+                        $"At {conversion.DecidedAt}, the goal event \"{conversion.ConversionEvent.Name}\" (sequence {conversion.ConversionEvent.Sequence}, " +
+                        $"at {conversion.ConversionEvent.OccurredAt}) followed this withheld message within the goal's window: a conversion of the " +
+                        "control group, counted for the uplift and credited to no message.",
                         [Recorded(e)], null, null, null));
                     break;
             }
@@ -192,8 +203,8 @@ public static class DecisionReplay
         return new DecisionTrace("entry", first.Sequence, tm.MatchedAt, account.ToString(), recorded, ruleTrace, replay, null);
     }
 
-    private static DecisionTrace ReplayDue(AuditTrail trail, LoggedEvent decision, Instant now, MessageScheduled message, DateTimeZone workspaceZone,
-        string? webhookUrl, bool clearance = false)
+    private static DecisionTrace ReplayDue(AuditTrail trail, LoggedEvent decision, Instant now, MessageScheduled message, string workspace,
+        DateTimeZone workspaceZone, string? webhookUrl, bool clearance = false)
     {
         var differences = new List<FieldDifference>();
         var (document, live, note) = Compile(trail, decision.Sequence, null, differences);
@@ -213,8 +224,8 @@ public static class DecisionReplay
         var entry = message.EntryAt ?? message.ScheduledAt;
 
         var outcome = DueDecisions.OnDue(new PendingMessage(message, entry), trigger, policies, facts.Snapshot, facts.Events, history, reach,
-            contactZone, workspaceZone, now);
-        var checks = Checks(message, trigger, policies, facts, history, reach, contactZone, workspaceZone, entry, now);
+            contactZone, workspaceZone, workspace, now);
+        var checks = Checks(message, trigger, policies, facts, history, reach, contactZone, workspaceZone, workspace, entry, now);
 
         IReadOnlyList<string> replayedTypes;
         if (clearance)
@@ -242,7 +253,8 @@ public static class DecisionReplay
     }
 
     private static DueChecks Checks(MessageScheduled message, CompiledTrigger? trigger, WorkspacePolicies policies, ContactFacts facts,
-        DeliveryHistory history, ContactReachability reach, DateTimeZone contactZone, DateTimeZone workspaceZone, Instant entry, Instant now)
+        DeliveryHistory history, ContactReachability reach, DateTimeZone contactZone, DateTimeZone workspaceZone, string workspace, Instant entry,
+        Instant now)
     {
         ExceptionCheck? exceptions = null;
         AudienceCheck? audience = null;
@@ -278,8 +290,12 @@ public static class DecisionReplay
             }).ToList();
 
         var hasAddress = message.Channel == Channel.InApp || reach.Addresses.ContainsKey(message.Channel);
+        var control = message.Rule is { } rule && trigger?.ControlGroup is { } group
+            ? new ControlGroupCheck(group.Percent.ToString(CultureInfo.InvariantCulture) + "%", ControlGroups.BucketOf(workspace, rule.Name, message.ContactId),
+                group.Buckets, group.Holds(ControlGroups.BucketOf(workspace, rule.Name, message.ContactId)))
+            : null;
         return new DueChecks(message.Rule is null || trigger is not null, exceptions, audience, window, caps,
-            new ReachCheck(message.Channel, hasAddress, reach.Unsubscribed.Contains(message.Channel)), message.Transactional);
+            new ReachCheck(message.Channel, hasAddress, reach.Unsubscribed.Contains(message.Channel)), message.Transactional, control);
     }
 
     private static string DueAccount(object decision, bool clearance, DueChecks checks, Instant now)
@@ -287,7 +303,8 @@ public static class DecisionReplay
         // The engine stops at the first check that decides (docs/semantics.md); the account names the checks up to it.
         var lastStep = decision switch
         {
-            _ when clearance => 5,
+            _ when clearance => 6,
+            MessageWithheld => 6,
             MessageCancelled => 1,
             MessageRescheduled => 3,
             MessageSuppressed { Reason: SuppressionReason.RuleNotLive } => 0,
@@ -316,6 +333,9 @@ public static class DecisionReplay
         parts.Add((5, checks.Reach.HasAddress
             ? $"the contact has an address on {checks.Reach.Channel.Name()}{(checks.Reach.Unsubscribed ? " but unsubscribed from it" : "")}"
             : $"the contact has no address on {checks.Reach.Channel.Name()}"));
+        if (checks.ControlGroup is { } cg)
+            parts.Add((6, $"the contact's bucket for this trigger is {cg.Bucket} (of 0-9999), {(cg.InControlGroup ? "below" : "not below")} " +
+                $"{cg.HeldOutBelow}, so the contact is {(cg.InControlGroup ? "" : "not ")}in its {cg.Share} control group"));
         var seen = string.Join("; ", parts.Where(p => p.Step <= lastStep).Select(p => p.Text));
         if (seen.Length == 0) seen = "no other check was reached";
 
@@ -323,6 +343,7 @@ public static class DecisionReplay
         {
             _ when clearance => $"At {now}, every check passed — {seen} — and the message was handed to its channel.",
             MessageRescheduled r => $"At {now}, the message was outside its send window: {seen}. It was held to {r.To}.",
+            MessageWithheld held => $"At {now}, every check passed — {seen} — so the message was withheld, not sent: {held.Detail}",
             MessageCancelled c => $"At {now}, the message was cancelled by the exception event \"{c.CancellingEvent.Name}\" (id {c.CancellingEvent.EventId}, " +
                                   $"sequence {c.CancellingEvent.Sequence}, at {c.CancellingEvent.OccurredAt}): {seen}.",
             MessageSuppressed s => $"At {now}, the message was suppressed ({ReasonName(s.Reason)}): {s.Detail} Checks: {seen}.",

@@ -41,6 +41,9 @@ public sealed record CapCheck(string Cap, Instant Since, int Received, bool Reac
 
 public sealed record ReachCheck(Channel Channel, bool HasAddress, bool Unsubscribed);
 
+/// <summary>The trigger's control group: the contact's bucket (0-9999, docs/semantics.md) and whether it is held out.</summary>
+public sealed record ControlGroupCheck(string Share, int Bucket, int HeldOutBelow, bool InControlGroup);
+
 /// <summary>The checks of a due-time decision (docs/semantics.md, "When the wait is over"), with the values they saw.</summary>
 public sealed record DueChecks(
     bool RuleLive,
@@ -49,12 +52,13 @@ public sealed record DueChecks(
     SendWindowCheck? SendWindow,
     IReadOnlyList<CapCheck> FrequencyCaps,
     ReachCheck Reach,
-    bool Transactional);
+    bool Transactional,
+    ControlGroupCheck? ControlGroup = null);
 
 /// <summary>
 /// One decision about a message: <c>entry</c> (TriggerMatched with the scheduling or re-eligibility suppression),
-/// <c>due</c> (rescheduled, cancelled or suppressed when the wait was over), <c>cleared</c> (every check passed; the
-/// first delivery attempt followed), <c>scheduledByApi</c>, <c>conversion</c>.
+/// <c>due</c> (rescheduled, cancelled, suppressed or withheld for the control group when the wait was over), <c>cleared</c>
+/// (every check passed; the first delivery attempt followed), <c>scheduledByApi</c>, <c>conversion</c>, <c>controlGroupConversion</c>.
 /// </summary>
 public sealed record DecisionTrace(
     string Kind,
@@ -71,7 +75,7 @@ public sealed record DeliveryAttemptTrace(int Attempt, string Outcome, Instant A
 public sealed record TriggerTrace(EventRef Event, Instant MatchedAt, IReadOnlyDictionary<string, string> Facts);
 
 /// <summary>Why a message was — or was not — sent: the structured trace and the plain-language account.</summary>
-/// <param name="Outcome">scheduled, rescheduled, cancelled, suppressed, sent, failed.</param>
+/// <param name="Outcome">scheduled, rescheduled, cancelled, suppressed, withheld (control group), sent, failed.</param>
 /// <param name="Reproduced">Every replayable decision was reproduced and every rule text matched its hash.</param>
 public sealed record MessageExplanation(
     Guid MessageId,

@@ -19,7 +19,8 @@ public sealed record PreviewPlan(
     Instant To,
     Instant Horizon,
     DateTimeZone WorkspaceZone,
-    string? WorkspaceWebhook = null);
+    string? WorkspaceWebhook = null,
+    string Workspace = "");
 
 public enum PreviewOutcome
 {
@@ -27,6 +28,9 @@ public enum PreviewOutcome
     Cancelled,
     Suppressed,
     Pending,
+
+    /// <summary>Held out: the contact is in the trigger's control group.</summary>
+    Withheld,
 }
 
 /// <summary>One message the draft would have scheduled, and what became of it.</summary>
@@ -173,13 +177,16 @@ public static class PreviewSimulation
                         ? facts.Reach with { Addresses = new Dictionary<Channel, string>(facts.Reach.Addresses) { [Channel.Webhook] = url } }
                         : facts.Reach;
                     var outcome = DueDecisions.OnDue(message.Pending, plan.Document.FindTrigger(message.Trigger), plan.Document.Policies,
-                        facts.Snapshot, facts.Events, HistoryAt(now), reach, facts.TimeZone ?? plan.WorkspaceZone, plan.WorkspaceZone, now);
+                        facts.Snapshot, facts.Events, HistoryAt(now), reach, facts.TimeZone ?? plan.WorkspaceZone, plan.WorkspaceZone, plan.Workspace, now);
                     switch (outcome)
                     {
                         case NotSentNow { Rescheduled: { } held }:
                             message.Reschedules++;
                             message.Pending = message.Pending with { Scheduled = message.Pending.Scheduled with { DueAt = held.To } };
                             queue.Enqueue((Kind.Due, message), (held.To, Kind.Due, order++));
+                            break;
+                        case NotSentNow notSent when notSent.Events.OfType<MessageWithheld>().Any():
+                            Settle(message, PreviewOutcome.Withheld, null, now);
                             break;
                         case NotSentNow notSent when notSent.Events.OfType<MessageCancelled>().Any():
                             Settle(message, PreviewOutcome.Cancelled, null, now);

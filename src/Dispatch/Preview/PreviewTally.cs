@@ -10,11 +10,11 @@ public sealed class PreviewTally
 
     private sealed class Counter
     {
-        public int Entries, Scheduled, Sent, Cancelled, Rescheduled, Pending;
+        public int Entries, Scheduled, Sent, Cancelled, Rescheduled, Pending, Withheld;
         public readonly SortedDictionary<string, int> Suppressed = new(StringComparer.Ordinal);
 
         public PreviewCounts Freeze() =>
-            new(Entries, Scheduled, Sent, Cancelled, Suppressed.Values.Sum(), new Dictionary<string, int>(Suppressed), Rescheduled, Pending);
+            new(Entries, Scheduled, Sent, Cancelled, Suppressed.Values.Sum(), new Dictionary<string, int>(Suppressed), Rescheduled, Pending, Withheld);
     }
 
     private readonly Counter _total = new();
@@ -62,6 +62,7 @@ public sealed class PreviewTally
             case PreviewOutcome.Sent: c.Sent++; break;
             case PreviewOutcome.Cancelled: c.Cancelled++; break;
             case PreviewOutcome.Pending: c.Pending++; break;
+            case PreviewOutcome.Withheld: c.Withheld++; break;
             case PreviewOutcome.Suppressed:
                 var reason = ReasonName(message.Reason!.Value);
                 c.Suppressed[reason] = c.Suppressed.GetValueOrDefault(reason) + 1;

@@ -29,6 +29,7 @@ public sealed record PreviewProgress(int ContactsTotal, int ContactsDone)
 /// <param name="Scheduled">Messages scheduled (entries not suppressed at once by <c>at most</c>).</param>
 /// <param name="Rescheduled">Messages held at least once to a send window or outside quiet hours (whatever became of them).</param>
 /// <param name="Pending">Messages still waiting when the preview ran (due after that moment).</param>
+/// <param name="Withheld">Messages that passed every check but were held out: the contact is in the trigger's control group.</param>
 public sealed record PreviewCounts(
     int Entries,
     int Scheduled,
@@ -37,7 +38,8 @@ public sealed record PreviewCounts(
     int SuppressedTotal,
     IReadOnlyDictionary<string, int> Suppressed,
     int Rescheduled,
-    int Pending);
+    int Pending,
+    int Withheld);
 
 /// <summary>A contact shown as an example of an outcome: its id and the identities the app knows it by.</summary>
 public sealed record PreviewSample(Guid ContactId, IReadOnlyList<string> UserIds, IReadOnlyList<string> AnonymousIds);

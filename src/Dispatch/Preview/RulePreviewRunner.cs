@@ -52,7 +52,7 @@ public sealed class RulePreviewRunner(IDocumentStore store, IWorkspaceSettings z
             ?? throw new InvalidOperationException("The draft no longer compiles: " + string.Join("; ", compiled.Diagnostics));
         var triggers = preview.Triggers.ToDictionary(t => t.Name, t => new RuleVersionRef(t.Name, 0, t.ContentHash), StringComparer.Ordinal);
         var plan = new PreviewPlan(document, triggers, preview.From, preview.To, horizon, await zones.ZoneOfAsync(workspace, cancellation),
-            await zones.WebhookUrlOfAsync(workspace, cancellation));
+            await zones.WebhookUrlOfAsync(workspace, cancellation), workspace);
 
         var streams = await StreamsWithEventsAsync(session, preview.From, preview.To, cancellation);
         if (document.DateTriggers.Any(t => triggers.ContainsKey(t.Name)))

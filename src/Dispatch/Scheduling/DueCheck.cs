@@ -27,7 +27,7 @@ public static class DueCheck
             : facts.Reach;
 
         var outcome = DueDecisions.OnDue(pending, trigger, policies, facts.Snapshot, facts.Events, history, reach,
-            facts.TimeZone ?? workspaceZone, workspaceZone, now);
+            facts.TimeZone ?? workspaceZone, workspaceZone, session.TenantId, now);
 
         switch (outcome)
         {

@@ -22,7 +22,8 @@ public sealed record ClearedToSend(Channel Channel, string Address) : DueOutcome
 
 /// <summary>
 /// What happens when a message's wait is over, in the order docs/semantics.md states: exception events, audience,
-/// send window, frequency caps, address and consent. Pure and deterministic.
+/// send window, frequency caps, address and consent — and last, the trigger's control group, so that the contacts held out
+/// are exactly those who would otherwise have been sent the message. Pure and deterministic.
 /// </summary>
 public static class DueDecisions
 {
@@ -36,6 +37,7 @@ public static class DueDecisions
         ContactReachability reach,
         DateTimeZone contactZone,
         DateTimeZone workspaceZone,
+        string workspace,
         Instant now)
     {
         var message = pending.Scheduled;
@@ -97,6 +99,24 @@ public static class DueDecisions
             return Suppress(SuppressionReason.MissingAddress, $"The contact has no {message.Channel.Name()} address.");
         if (reach.Unsubscribed.Contains(message.Channel))
             return Suppress(SuppressionReason.Consent, $"The contact unsubscribed from {message.Channel.Name()}.");
+
+        if (message.Rule is { } held && trigger?.ControlGroup is { } control)
+        {
+            var bucket = ControlGroups.BucketOf(workspace, held.Name, message.ContactId);
+            if (control.Holds(bucket))
+            {
+                var share = control.Percent.ToString(System.Globalization.CultureInfo.InvariantCulture) + "%";
+                return new NotSentNow([new MessageWithheld(message.ContactId, message.MessageId, held, message.Channel,
+                    $"The contact is in the control group of '{held.Name}' ({share}): bucket {Count(bucket)} of 0-9999 is below {Count(control.Buckets)}.",
+                    new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        ["controlGroup"] = share,
+                        ["bucket"] = Count(bucket),
+                        ["heldOutBelow"] = Count(control.Buckets),
+                    },
+                    now)]);
+            }
+        }
 
         return new ClearedToSend(message.Channel, address);
     }

@@ -100,6 +100,21 @@ public sealed record MessageSuppressed(
     IReadOnlyDictionary<string, string> Facts,
     Instant DecidedAt) : IMessageEvent;
 
+/// <summary>
+/// The message passed every check and would have gone out, but the contact is in the trigger's control group
+/// (<c>control group 10%</c>): nothing is sent, and the contact's conversions are measured against those who received it.
+/// <paramref name="Rule"/> is the trigger version that scheduled the message; <paramref name="Facts"/> hold the bucket and
+/// the share held out, for audits.
+/// </summary>
+public sealed record MessageWithheld(
+    Guid ContactId,
+    Guid MessageId,
+    RuleVersionRef Rule,
+    Channel Channel,
+    string Detail,
+    IReadOnlyDictionary<string, string> Facts,
+    Instant DecidedAt) : IMessageEvent;
+
 /// <summary>The channel's provider accepted the message.</summary>
 public sealed record MessageSent(
     Guid ContactId,
@@ -134,6 +149,21 @@ public sealed record ConversionAttributed(
     RuleVersionRef Rule,
     EventRef ConversionEvent,
     Instant SentAt,
+    Instant DecidedAt,
+    Channel? Channel = null,
+    decimal? Revenue = null) : IMessageEvent;
+
+/// <summary>
+/// A goal event followed a message withheld from a control-group contact (<see cref="MessageWithheld"/>) within the goal's
+/// window, counted from the instant it was withheld: the control group's side of the conversion, which the uplift compares.
+/// No message is credited; the attribution models never see it.
+/// </summary>
+public sealed record ControlGroupConverted(
+    Guid ContactId,
+    Guid MessageId,
+    RuleVersionRef Rule,
+    EventRef ConversionEvent,
+    Instant WithheldAt,
     Instant DecidedAt,
     Channel? Channel = null,
     decimal? Revenue = null) : IMessageEvent;

@@ -35,8 +35,13 @@ public sealed record ContactDeliveryLog(
             : log;
     }
 
-    internal ContactDeliveryLog WithConversion(ConversionAttributed e) =>
-        this with { Goals = (Goals ?? []).Select(g => g.MessageId == e.MessageId ? g with { Converted = true } : g).ToList() };
+    /// <summary>A message withheld from a control-group contact is not received (caps and re-eligibility do not count it),
+    /// but its goal is measured from the instant it was withheld.</summary>
+    internal ContactDeliveryLog WithWithheld(MessageWithheld e) =>
+        this with { Goals = [.. (Goals ?? []).TakeLast(Keep - 1), new GoalCandidate(e.MessageId, e.Rule, e.DecidedAt, false, e.Channel, Withheld: true)] };
+
+    internal ContactDeliveryLog WithConversion(Guid messageId) =>
+        this with { Goals = (Goals ?? []).Select(g => g.MessageId == messageId ? g with { Converted = true } : g).ToList() };
 }
 
 public sealed partial class ContactDeliveryLogProjection : SingleStreamProjection<ContactDeliveryLog, Guid>
@@ -51,5 +56,11 @@ public sealed partial class ContactDeliveryLogProjection : SingleStreamProjectio
 
     public static ContactDeliveryLog Apply(MessageSent e, ContactDeliveryLog log) => log.WithSent(e);
 
-    public static ContactDeliveryLog Apply(ConversionAttributed e, ContactDeliveryLog log) => log.WithConversion(e);
+    public static ContactDeliveryLog Create(MessageWithheld e) => new ContactDeliveryLog(e.ContactId, [], []).WithWithheld(e);
+
+    public static ContactDeliveryLog Apply(MessageWithheld e, ContactDeliveryLog log) => log.WithWithheld(e);
+
+    public static ContactDeliveryLog Apply(ConversionAttributed e, ContactDeliveryLog log) => log.WithConversion(e.MessageId);
+
+    public static ContactDeliveryLog Apply(ControlGroupConverted e, ContactDeliveryLog log) => log.WithConversion(e.MessageId);
 }

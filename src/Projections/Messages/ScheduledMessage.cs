@@ -12,6 +12,9 @@ public enum ScheduledMessageStatus
     Suppressed,
     Sent,
     Failed,
+
+    /// <summary>Held out: the contact is in the trigger's control group.</summary>
+    Withheld,
 }
 
 /// <summary>One message and where it stands, as an analyst or support engineer reads it.</summary>
@@ -64,6 +67,9 @@ public sealed partial class ScheduledMessageProjection : MultiStreamProjection<S
 
     public static ScheduledMessage Apply(MessageSuppressed e, ScheduledMessage message) =>
         message with { Status = ScheduledMessageStatus.Suppressed, Reason = e.Detail, UpdatedAt = e.DecidedAt };
+
+    public static ScheduledMessage Apply(MessageWithheld e, ScheduledMessage message) =>
+        message with { Status = ScheduledMessageStatus.Withheld, Reason = e.Detail, UpdatedAt = e.DecidedAt };
 
     public static ScheduledMessage Apply(MessageSent e, ScheduledMessage message) =>
         message with { Status = ScheduledMessageStatus.Sent, ProviderMessageId = e.ProviderMessageId, Attempts = e.Attempt, UpdatedAt = e.SentAt };

@@ -294,7 +294,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         try
         {
             CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE"); // writes 150.5 as "150,5"
-            var explanation = DecisionReplay.Explain(trail!, message.Id, DateTimeZone.Utc, null)!;
+            var explanation = DecisionReplay.Explain(trail!, message.Id, "acme", DateTimeZone.Utc, null)!;
             Assert.True(explanation.Reproduced, string.Join("\n", explanation.Account));
             Assert.Equal("150.5", explanation.Trigger!.Facts["properties.total"]);
         }

@@ -7,18 +7,11 @@ using Wolverine.Http;
 
 namespace EventSourcedJourneys.Api.Reports;
 
-/// <summary>
-/// The attribution report. <paramref name="Uplift"/> is always null and <paramref name="UpliftNote"/> says why: uplift
-/// needs control groups, which do not exist yet.
-/// </summary>
-public sealed record AttributionReportView(string Model, Instant? From, Instant? To, IReadOnlyList<AttributionReportLine> Lines,
-    decimal? Uplift, string UpliftNote);
+/// <summary>The attribution report; each line carries its trigger's uplift over its control group, or null with a note saying why.</summary>
+public sealed record AttributionReportView(string Model, Instant? From, Instant? To, IReadOnlyList<AttributionReportLine> Lines);
 
 public static class GetAttributionReportEndpoint
 {
-    public const string UpliftNotAvailable =
-        "Uplift is not available: it compares contacts who received a message with a control group that did not, and control groups do not exist yet.";
-
     /// <summary>
     /// Conversions whose goal event happened in [from, to), credited to the messages that led to them per trigger and channel
     /// by the model: <c>last-touch</c> (default), <c>first-touch</c> or <c>linear</c> (docs/reports.md).
@@ -34,6 +27,6 @@ public static class GetAttributionReportEndpoint
         var range = ReportRange.Read(from, to, errors);
         if (errors.Count > 0) return Results.Problem(new ValidationProblemDetails(errors) { Status = 400, Title = "The attribution report cannot be read so" });
         var lines = await AttributionReportQuery.ReadAsync(store, context.TenantId!, chosen, range.From, range.To, cancellation);
-        return Results.Ok(new AttributionReportView(name, range.From, range.To, lines, null, UpliftNotAvailable));
+        return Results.Ok(new AttributionReportView(name, range.From, range.To, lines));
     }
 }

@@ -11,8 +11,26 @@ public enum AttributionModel
     Linear,
 }
 
-/// <summary>One line of the attribution report: what one trigger's messages on one channel are credited with.</summary>
-public sealed record AttributionReportLine(string Trigger, string Channel, decimal Conversions, decimal Revenue);
+/// <summary>
+/// One line of the attribution report: what one trigger's messages on one channel are credited with, and the uplift over its
+/// control group: <paramref name="Sent"/> messages sent in the range and how many of them converted (<paramref name="SentConverted"/>),
+/// <paramref name="Withheld"/> messages withheld in the range and how many of those were followed by a conversion
+/// (<paramref name="ControlConverted"/>); see <see cref="Reports.Uplift"/>.
+/// </summary>
+public sealed record AttributionReportLine(
+    string Trigger,
+    string Channel,
+    decimal Conversions,
+    decimal Revenue,
+    long Sent,
+    long SentConverted,
+    long Withheld,
+    long ControlConverted,
+    decimal? TreatmentConversionRate,
+    decimal? ControlConversionRate,
+    decimal? Uplift,
+    decimal? RelativeUplift,
+    string? UpliftNote);
 
 /// <summary>
 /// The attribution report's read model: one row per (conversion, message credited with it), from
@@ -97,7 +115,9 @@ public static class AttributionReportQuery
 {
     /// <summary>
     /// Conversions whose goal event happened in [<paramref name="from"/>, <paramref name="to"/>), divided among the
-    /// messages credited with each by <paramref name="model"/>, summed per trigger and channel (docs/reports.md).
+    /// messages credited with each by <paramref name="model"/>, summed per trigger and channel (docs/reports.md); with the
+    /// uplift of the messages sent or withheld in the same range over the control group. A trigger and channel with a
+    /// control group has a line even without credited conversions.
     /// </summary>
     public static async Task<IReadOnlyList<AttributionReportLine>> ReadAsync(Marten.IDocumentStore store, string tenant, AttributionModel model,
         NodaTime.Instant? from, NodaTime.Instant? to, CancellationToken cancellation)
@@ -108,15 +128,27 @@ public static class AttributionReportQuery
             AttributionModel.FirstTouch => "case when from_first = 1 then 1 else 0 end",
             _ => "1::numeric / touches",
         };
+        const string inRange = "(@from::timestamptz is null or {0} >= @from) and (@to::timestamptz is null or {0} < @to)";
+        var sent = "sent_at is not null and withheld_at is null and " + string.Format(System.Globalization.CultureInfo.InvariantCulture, inRange, "sent_at");
+        var withheld = "withheld_at is not null and " + string.Format(System.Globalization.CultureInfo.InvariantCulture, inRange, "withheld_at");
         var sql =
             "with credits as (select trigger, channel, coalesce(revenue, 0) as revenue, " +
             "count(*) over (partition by conversion_event_id) as touches, " +
             "row_number() over (partition by conversion_event_id order by sent_at, message_id) as from_first, " +
             "row_number() over (partition by conversion_event_id order by sent_at desc, message_id desc) as from_last " +
             $"from {AttributionReport.TableName} where generation = {ReportGenerations.CurrentGenerationSql(AttributionReport.Name)} " +
-            "and tenant_id = @tenant and (@from::timestamptz is null or converted_at >= @from) and (@to::timestamptz is null or converted_at < @to)) " +
-            $"select trigger, channel, round(sum({credit}), {AttributionReport.Decimals}), round(sum(revenue * ({credit})), {AttributionReport.Decimals}) " +
-            "from credits group by trigger, channel order by trigger, channel";
+            "and tenant_id = @tenant and (@from::timestamptz is null or converted_at >= @from) and (@to::timestamptz is null or converted_at < @to)), " +
+            $"attributed as (select trigger, channel, round(sum({credit}), {AttributionReport.Decimals}) as conversions, " +
+            $"round(sum(revenue * ({credit})), {AttributionReport.Decimals}) as revenue from credits group by trigger, channel), " +
+            $"exposed as (select trigger, channel, count(*) filter (where {sent}) as sent, " +
+            $"count(*) filter (where {sent} and converted_at is not null) as sent_converted, count(*) filter (where {withheld}) as withheld, " +
+            $"count(*) filter (where {withheld} and converted_at is not null) as control_converted " +
+            $"from {CampaignReport.TableName} where generation = {ReportGenerations.CurrentGenerationSql(CampaignReport.Name)} " +
+            "and tenant_id = @tenant and trigger is not null group by trigger, channel) " +
+            "select coalesce(a.trigger, e.trigger), coalesce(a.channel, e.channel), coalesce(a.conversions, 0), coalesce(a.revenue, 0), " +
+            "coalesce(e.sent, 0), coalesce(e.sent_converted, 0), coalesce(e.withheld, 0), coalesce(e.control_converted, 0) " +
+            "from attributed a full join (select * from exposed where withheld > 0) e on e.trigger = a.trigger and e.channel = a.channel " +
+            "order by 1, 2";
         await using var connection = (Npgsql.NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(cancellation);
         await using var command = new Npgsql.NpgsqlCommand(sql, connection);
@@ -126,7 +158,13 @@ public static class AttributionReportQuery
         var lines = new List<AttributionReportLine>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
-            lines.Add(new AttributionReportLine(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetDecimal(3)));
+        {
+            var (sentCount, sentConverted, withheldCount, controlConverted) = (reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7));
+            var uplift = Uplift.Of(sentCount, sentConverted, withheldCount, controlConverted);
+            lines.Add(new AttributionReportLine(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetDecimal(3),
+                sentCount, sentConverted, withheldCount, controlConverted,
+                uplift.TreatmentConversionRate, uplift.ControlConversionRate, uplift.Difference, uplift.Relative, uplift.Note));
+        }
         return lines;
     }
 }

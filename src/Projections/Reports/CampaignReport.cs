@@ -6,7 +6,9 @@ using Weasel.Postgresql.Tables;
 
 namespace EventSourcedJourneys.Projections.Reports;
 
-/// <summary>One line of the campaign report: the messages of one trigger version, step, channel and variant.</summary>
+/// <summary>One line of the campaign report: the messages of one trigger version, step, channel and variant. <paramref name="Converted"/>
+/// and <paramref name="Revenue"/> are the treatment's (messages sent); <paramref name="Withheld"/>, <paramref name="ControlConverted"/> and
+/// <paramref name="ControlRevenue"/> the control group's; the last five compare them (<see cref="Reports.Uplift"/>).</summary>
 public sealed record CampaignReportLine(
     string Trigger,
     int Version,
@@ -24,7 +26,15 @@ public sealed record CampaignReportLine(
     long Bounced,
     long Unsubscribed,
     long Converted,
-    decimal Revenue);
+    decimal Revenue,
+    long Withheld,
+    long ControlConverted,
+    decimal ControlRevenue,
+    decimal? TreatmentConversionRate,
+    decimal? ControlConversionRate,
+    decimal? Uplift,
+    decimal? RelativeUplift,
+    string? UpliftNote);
 
 /// <summary>
 /// The campaign report's read model: one row per message of a workspace, with its trigger, step, channel and variant and
@@ -35,7 +45,8 @@ public static class CampaignReport
     public const string Name = "campaigns";
     public const string TableName = ReportGenerations.Schema + ".campaign_messages";
 
-    /// <summary>Until A/B tests and control groups exist, every message is in the variant "default".</summary>
+    /// <summary>Until A/B tests exist, every message is in the variant "default"; a control group is counted beside it
+    /// (<c>withheld_at</c>), not as a variant, because a message is held out only at its send decision.</summary>
     public const string DefaultVariant = "default";
 
     /// <summary>Triggers send one message each; journeys with several steps come later.</summary>
@@ -60,6 +71,7 @@ public static class CampaignReport
         table.AddColumn("variant", "text");
         table.AddColumn("entered_at", "timestamptz");
         table.AddColumn("sent_at", "timestamptz");
+        table.AddColumn("withheld_at", "timestamptz");
         table.AddColumn("cancelled", "boolean").NotNull().DefaultValueByExpression("false");
         table.AddColumn("suppressed_reason", "text");
         table.AddColumn("failed", "boolean").NotNull().DefaultValueByExpression("false");
@@ -99,6 +111,19 @@ public static class CampaignReport
                     {
                         ContactId = e.ContactId, Trigger = e.RuleVersion?.Name, Version = e.RuleVersion?.Version, Channel = e.Channel.Name(),
                         SentAt = e.SentAt,
+                    });
+                    break;
+                case MessageWithheld e:
+                    Merge(tenant, e.MessageId, new Row
+                    {
+                        ContactId = e.ContactId, Trigger = e.Rule.Name, Version = e.Rule.Version, Channel = e.Channel.Name(), WithheldAt = e.DecidedAt,
+                    });
+                    break;
+                case ControlGroupConverted e:
+                    Merge(tenant, e.MessageId, new Row
+                    {
+                        ContactId = e.ContactId, Trigger = e.Rule.Name, Version = e.Rule.Version, ConvertedAt = e.ConversionEvent.OccurredAt,
+                        Revenue = e.Revenue,
                     });
                     break;
                 case MessageCancelled e:
@@ -150,16 +175,17 @@ public static class CampaignReport
             var rows = keys.Select(k => _rows[k]).ToArray();
             var sql =
                 $"insert into {TableName} as t (generation, tenant_id, message_id, contact_id, trigger, trigger_version, step, channel, variant, " +
-                "entered_at, sent_at, cancelled, suppressed_reason, failed, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at, " +
+                "entered_at, sent_at, withheld_at, cancelled, suppressed_reason, failed, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at, " +
                 "converted_at, revenue) " +
                 $"select g.generation, u.* from {generations} g cross join unnest(?::text[], ?::uuid[], ?::uuid[], ?::text[], ?::int[], ?::int[], " +
-                "?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::boolean[], ?::text[], ?::boolean[], ?::timestamptz[], " +
+                "?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::boolean[], ?::text[], ?::boolean[], ?::timestamptz[], " +
                 "?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::numeric[]) as u " +
                 "on conflict (generation, tenant_id, message_id) do update set " +
                 "contact_id = coalesce(t.contact_id, excluded.contact_id), trigger = coalesce(t.trigger, excluded.trigger), " +
                 "trigger_version = coalesce(t.trigger_version, excluded.trigger_version), step = coalesce(t.step, excluded.step), " +
                 "channel = coalesce(t.channel, excluded.channel), variant = coalesce(t.variant, excluded.variant), " +
                 "entered_at = least(t.entered_at, excluded.entered_at), sent_at = least(t.sent_at, excluded.sent_at), " +
+                "withheld_at = least(t.withheld_at, excluded.withheld_at), " +
                 "cancelled = t.cancelled or excluded.cancelled, suppressed_reason = least(t.suppressed_reason collate \"C\", excluded.suppressed_reason collate \"C\"), " +
                 "failed = t.failed or excluded.failed, delivered_at = least(t.delivered_at, excluded.delivered_at), " +
                 "opened_at = least(t.opened_at, excluded.opened_at), clicked_at = least(t.clicked_at, excluded.clicked_at), " +
@@ -179,6 +205,7 @@ public static class CampaignReport
                 rows.Select(r => r.Trigger is null ? null : DefaultVariant).ToArray(),
                 rows.Select(r => Time(r.EnteredAt)).ToArray(),
                 rows.Select(r => Time(r.SentAt)).ToArray(),
+                rows.Select(r => Time(r.WithheldAt)).ToArray(),
                 rows.Select(r => r.Cancelled).ToArray(),
                 rows.Select(r => r.SuppressedReason).ToArray(),
                 rows.Select(r => r.Failed).ToArray(),
@@ -204,6 +231,7 @@ public static class CampaignReport
         public string? Channel { get; init; }
         public Instant? EnteredAt { get; init; }
         public Instant? SentAt { get; init; }
+        public Instant? WithheldAt { get; init; }
         public bool Cancelled { get; init; }
         public string? SuppressedReason { get; init; }
         public bool Failed { get; init; }
@@ -223,6 +251,7 @@ public static class CampaignReport
             Channel = Channel ?? next.Channel,
             EnteredAt = Earliest(EnteredAt, next.EnteredAt),
             SentAt = Earliest(SentAt, next.SentAt),
+            WithheldAt = Earliest(WithheldAt, next.WithheldAt),
             Cancelled = Cancelled || next.Cancelled,
             SuppressedReason = SuppressedReason is null ? next.SuppressedReason
                 : next.SuppressedReason is null ? SuppressedReason
@@ -255,7 +284,10 @@ public static class CampaignReportQuery
             "select trigger, trigger_version, step, channel, variant, count(*), count(sent_at), count(*) filter (where cancelled), " +
             string.Concat(reasons.Select((_, i) => $"count(*) filter (where suppressed_reason = @r{i}), ")) +
             "count(*) filter (where failed), count(delivered_at), count(opened_at), count(clicked_at), count(bounced_at), count(unsubscribed_at), " +
-            "count(converted_at), coalesce(sum(revenue) filter (where converted_at is not null), 0) " +
+            "count(converted_at) filter (where withheld_at is null), " +
+            "coalesce(sum(revenue) filter (where converted_at is not null and withheld_at is null), 0), count(withheld_at), " +
+            "count(converted_at) filter (where withheld_at is not null), " +
+            "coalesce(sum(revenue) filter (where converted_at is not null and withheld_at is not null), 0) " +
             $"from {CampaignReport.TableName} where generation = {ReportGenerations.CurrentGenerationSql(CampaignReport.Name)} " +
             "and tenant_id = @tenant and trigger is not null and entered_at is not null " +
             "and (@from::timestamptz is null or entered_at >= @from) and (@to::timestamptz is null or entered_at < @to) " +
@@ -277,10 +309,15 @@ public static class CampaignReportQuery
             var column = 8;
             var suppressed = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var reason in reasons) suppressed[reason] = reader.GetInt64(column++);
+            var (failed, delivered, opened, clicked, bounced, unsubscribed) = (reader.GetInt64(column++), reader.GetInt64(column++),
+                reader.GetInt64(column++), reader.GetInt64(column++), reader.GetInt64(column++), reader.GetInt64(column++));
+            var (sent, converted, revenue) = (reader.GetInt64(6), reader.GetInt64(column++), reader.GetDecimal(column++));
+            var (withheld, controlConverted, controlRevenue) = (reader.GetInt64(column++), reader.GetInt64(column++), reader.GetDecimal(column));
+            var uplift = Uplift.Of(sent, converted, withheld, controlConverted);
             lines.Add(new CampaignReportLine(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4),
-                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), suppressed,
-                reader.GetInt64(column++), reader.GetInt64(column++), reader.GetInt64(column++), reader.GetInt64(column++),
-                reader.GetInt64(column++), reader.GetInt64(column++), reader.GetInt64(column++), reader.GetDecimal(column)));
+                reader.GetInt64(5), sent, reader.GetInt64(7), suppressed, failed, delivered, opened, clicked, bounced, unsubscribed,
+                converted, revenue, withheld, controlConverted, controlRevenue,
+                uplift.TreatmentConversionRate, uplift.ControlConversionRate, uplift.Difference, uplift.Relative, uplift.Note));
         }
         return lines;
     }

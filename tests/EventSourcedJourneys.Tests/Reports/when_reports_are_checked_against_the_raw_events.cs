@@ -13,9 +13,10 @@ using Npgsql;
 namespace EventSourcedJourneys.Tests.Reports;
 
 /// <summary>
-/// A seeded dataset of a thousand contacts, their messages, receipts and conversions, appended as the engine appends
-/// them; the campaign report and the three attribution models must equal straightforward SQL over mt_events, and the
-/// read models rebuilt from scratch must equal the live ones.
+/// A seeded dataset of a thousand contacts, their messages, receipts and conversions — with messages withheld from the
+/// control groups of two triggers and their conversions — appended as the engine appends them; the campaign report (with
+/// its uplift) and the three attribution models (with theirs) must equal straightforward SQL over mt_events, and the read
+/// models rebuilt from scratch must equal the live ones.
 /// </summary>
 public sealed class when_reports_are_checked_against_the_raw_events(AppFixture app) : IntegrationTest(app)
 {
@@ -39,7 +40,7 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
             {
                 var contact = Guid.CreateVersion7();
                 var events = new List<object>();
-                var sent = new List<(Guid Id, RuleVersionRef Rule, Channel Channel, Instant At, bool Converted)>();
+                var sent = new List<(Guid Id, RuleVersionRef Rule, Channel Channel, Instant At, bool Converted, bool Withheld)>();
                 var messages = random.Next(1, 4);
                 for (var m = 0; m < messages; m++)
                 {
@@ -62,9 +63,16 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
                         events.Add(new MessageFailed(contact, id, channel, "rejected", 2, Permanent: true, at + Duration.FromMinutes(1)));
                         continue;
                     }
+                    if (outcome is 3 or 4 && rule.Name != "welcome") // welcome has no control group
+                    {
+                        var withheldAt = at + Duration.FromMinutes(random.Next(0, 120));
+                        events.Add(new MessageWithheld(contact, id, rule, channel, "generated", new Dictionary<string, string> { ["bucket"] = "1" }, withheldAt));
+                        sent.Add((id, rule, channel, withheldAt, false, true));
+                        continue;
+                    }
                     var sentAt = at + Duration.FromMinutes(random.Next(0, 120));
                     events.Add(new MessageSent(contact, id, channel, $"provider-{id:N}", 1, sentAt, rule.Name, false, rule));
-                    sent.Add((id, rule, channel, sentAt, false));
+                    sent.Add((id, rule, channel, sentAt, false, false));
                     if (random.Next(4) > 0) events.Add(new MessageDelivered(contact, id, $"r-{Guid.NewGuid():N}", sentAt + Duration.FromMinutes(1)));
                     if (random.Next(3) == 0) events.Add(new MessageBounced(contact, id, "mailbox full", $"r-{Guid.NewGuid():N}", sentAt + Duration.FromMinutes(1)));
                     for (var opens = random.Next(0, 3); opens > 0; opens--) // opened twice counts once
@@ -85,7 +93,10 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
                     {
                         var s = sent[i];
                         if (s.Converted || at <= s.At || at > s.At + Duration.FromDays(3)) continue;
-                        events.Add(new ConversionAttributed(contact, s.Id, s.Rule, reference, s.At, at, s.Channel, random.Next(10) == 0 ? null : total));
+                        var revenue = random.Next(10) == 0 ? (decimal?)null : total;
+                        events.Add(s.Withheld
+                            ? new ControlGroupConverted(contact, s.Id, s.Rule, reference, s.At, at, s.Channel, revenue)
+                            : new ConversionAttributed(contact, s.Id, s.Rule, reference, s.At, at, s.Channel, revenue));
                         sent[i] = s with { Converted = true };
                     }
                 }
@@ -100,7 +111,10 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
     {
         await GenerateAsync();
 
-        Assert.Equal(await CampaignSqlAsync(null, null), CampaignLines(await App.SendAsync(HttpMethod.Get, "/reports/campaigns", null, 200)));
+        var all = await CampaignSqlAsync(null, null);
+        Assert.Contains(all, l => l.StartsWith("winback|", StringComparison.Ordinal) && !l.EndsWith("|null|null|null|null", StringComparison.Ordinal));
+        Assert.Contains(all, l => l.StartsWith("welcome|", StringComparison.Ordinal) && l.EndsWith("|null|null", StringComparison.Ordinal));
+        Assert.Equal(all, CampaignLines(await App.SendAsync(HttpMethod.Get, "/reports/campaigns", null, 200)));
         Assert.Equal(await CampaignSqlAsync(RangeFrom, RangeTo),
             CampaignLines(await App.SendAsync(HttpMethod.Get, $"/reports/campaigns?from={RangeFrom}&to={RangeTo}", null, 200)));
         Assert.Equal((await CampaignSqlAsync(null, null)).Where(l => l.StartsWith("winback|", StringComparison.Ordinal)),
@@ -117,6 +131,8 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
 
         var all = await AttributionSqlAsync(model, null, null);
         Assert.NotEmpty(all);
+        Assert.Contains(all, l => l.StartsWith("winback|", StringComparison.Ordinal) && !l.EndsWith("|null", StringComparison.Ordinal));
+        Assert.All(all.Where(l => l.StartsWith("welcome|", StringComparison.Ordinal)), l => Assert.EndsWith("|0|0|null", l));
         Assert.Equal(all, AttributionLines(await App.SendAsync(HttpMethod.Get, $"/reports/attribution?model={model}", null, 200)));
         Assert.Equal(await AttributionSqlAsync(model, RangeFrom, RangeTo),
             AttributionLines(await App.SendAsync(HttpMethod.Get, $"/reports/attribution?model={model}&from={RangeFrom}&to={RangeTo}", null, 200)));
@@ -156,7 +172,7 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
         var reasons = string.Join(" || ',' || ", CampaignReport.SuppressionReasons.Select(r => $"'{r}=' || count(*) filter (where reason = '{r}')"));
         return QueryAsync(
             "with ev as (select (data->>'MessageId')::uuid as message, type, data from journeys.mt_events where tenant_id = 'acme' " +
-            "  and (type like 'message%' or type like 'inbox_message%' or type = 'conversion_attributed')), " +
+            "  and (type like 'message%' or type like 'inbox_message%' or type in ('conversion_attributed', 'control_group_converted'))), " +
             "m as (select message, min(data->'Rule'->>'Name') filter (where type = 'message_scheduled') as trigger, " +
             "  min((data->'Rule'->>'Version')::int) filter (where type = 'message_scheduled') as version, " +
             "  min(data->>'Channel') filter (where type = 'message_scheduled') as channel, " +
@@ -166,14 +182,21 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
             "  bool_or(type = 'message_failed' and (data->>'Permanent')::boolean) as failed, " +
             "  bool_or(type in ('message_delivered', 'inbox_message_delivered')) as delivered, bool_or(type in ('message_opened', 'inbox_message_read')) as opened, " +
             "  bool_or(type = 'message_clicked') as clicked, bool_or(type = 'message_bounced') as bounced, bool_or(type = 'message_unsubscribed') as unsubscribed, " +
-            "  bool_or(type = 'conversion_attributed') as converted, sum((data->>'Revenue')::numeric) filter (where type = 'conversion_attributed') as revenue " +
-            "  from ev group by message) " +
-            "select trigger || '|' || version || '|1|' || channel || '|default|' || count(*) || '|' || count(*) filter (where sent) " +
-            $" || '|' || count(*) filter (where cancelled) || '|' || {reasons} || '|' || count(*) filter (where failed) " +
-            " || '|' || count(*) filter (where delivered) || '|' || count(*) filter (where opened) || '|' || count(*) filter (where clicked) " +
-            " || '|' || count(*) filter (where bounced) || '|' || count(*) filter (where unsubscribed) || '|' || count(*) filter (where converted) " +
-            " || '|' || coalesce(sum(revenue), 0) " +
-            "from m where trigger is not null" + Range("entered", from, to) + " group by trigger, version, channel order by trigger, version, channel");
+            "  bool_or(type = 'conversion_attributed') as converted, sum((data->>'Revenue')::numeric) filter (where type = 'conversion_attributed') as revenue, " +
+            "  bool_or(type = 'message_withheld') as withheld, bool_or(type = 'control_group_converted') as control_converted, " +
+            "  sum((data->>'Revenue')::numeric) filter (where type = 'control_group_converted') as control_revenue " +
+            "  from ev group by message), " +
+            "g as (select trigger, version, channel, count(*) as scheduled, count(*) filter (where sent) as sent, count(*) filter (where cancelled) as cancelled, " +
+            $"  {reasons} as suppressed, count(*) filter (where failed) as failed, count(*) filter (where delivered) as delivered, " +
+            "  count(*) filter (where opened) as opened, count(*) filter (where clicked) as clicked, count(*) filter (where bounced) as bounced, " +
+            "  count(*) filter (where unsubscribed) as unsubscribed, count(*) filter (where converted) as converted, coalesce(sum(revenue), 0) as revenue, " +
+            "  count(*) filter (where withheld) as withheld, count(*) filter (where control_converted) as control_converted, " +
+            "  coalesce(sum(control_revenue), 0) as control_revenue " +
+            "  from m where trigger is not null" + Range("entered", from, to) + " group by trigger, version, channel) " +
+            "select trigger || '|' || version || '|1|' || channel || '|default|' || scheduled || '|' || sent || '|' || cancelled || '|' || suppressed " +
+            " || '|' || failed || '|' || delivered || '|' || opened || '|' || clicked || '|' || bounced || '|' || unsubscribed || '|' || converted " +
+            " || '|' || revenue || '|' || withheld || '|' || control_converted || '|' || control_revenue || '|' || " + UpliftSql("sent", "converted", "withheld", "control_converted") +
+            " from g order by trigger, version, channel");
     }
 
     private static List<string> CampaignLines(JsonElement report) =>
@@ -182,7 +205,22 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
             $"{l.GetProperty("variant").GetString()}|{l.GetProperty("scheduled")}|{l.GetProperty("sent")}|{l.GetProperty("cancelled")}|" +
             string.Join(",", l.GetProperty("suppressed").EnumerateObject().Select(r => $"{r.Name}={r.Value}")) +
             $"|{l.GetProperty("failed")}|{l.GetProperty("delivered")}|{l.GetProperty("opened")}|{l.GetProperty("clicked")}|{l.GetProperty("bounced")}|" +
-            $"{l.GetProperty("unsubscribed")}|{l.GetProperty("converted")}|{l.GetProperty("revenue").GetDecimal().ToString(CultureInfo.InvariantCulture)}").ToList();
+            $"{l.GetProperty("unsubscribed")}|{l.GetProperty("converted")}|{l.GetProperty("revenue").GetDecimal().ToString(CultureInfo.InvariantCulture)}|" +
+            $"{l.GetProperty("withheld")}|{l.GetProperty("controlConverted")}|{l.GetProperty("controlRevenue").GetDecimal().ToString(CultureInfo.InvariantCulture)}|" +
+            $"{Rate(l, "treatmentConversionRate")}|{Rate(l, "controlConversionRate")}|{Rate(l, "uplift")}|{Rate(l, "relativeUplift")}").ToList();
+
+    private static string Rate(JsonElement line, string property) =>
+        line.GetProperty(property) is { ValueKind: JsonValueKind.Number } number ? number.GetDecimal().ToString("0.000000", CultureInfo.InvariantCulture) : "null";
+
+    /// <summary>docs/reports.md's formula in SQL: rates, their difference and the difference relative to the control's rate,
+    /// each rounded to 6 places (halves away from zero), or null where a denominator is zero.</summary>
+    private static string UpliftSql(string sent, string converted, string withheld, string controlConverted)
+    {
+        var t = $"({converted}::numeric / nullif({sent}, 0))";
+        var c = $"({controlConverted}::numeric / nullif({withheld}, 0))";
+        return $"coalesce(round({t}, 6)::text, 'null') || '|' || coalesce(round({c}, 6)::text, 'null') || '|' || " +
+               $"coalesce(round({t} - {c}, 6)::text, 'null') || '|' || coalesce(round(({t} - {c}) / nullif({c}, 0), 6)::text, 'null')";
+    }
 
     private Task<List<string>> AttributionSqlAsync(string model, string? from, string? to)
     {
@@ -198,16 +236,36 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
             "  coalesce((data->>'Revenue')::numeric, 0) as revenue from journeys.mt_events where tenant_id = 'acme' and type = 'conversion_attributed'" +
             Range("(data->'ConversionEvent'->>'OccurredAt')::timestamptz", from, to) + " order by conversion, message), " +
             "firsts as (select distinct on (conversion) conversion, message from credits order by conversion, sent, message), " +
-            "lasts as (select distinct on (conversion) conversion, message from credits order by conversion, sent desc, message desc) " +
-            $"select c.trigger || '|' || c.channel || '|' || round(sum({credit}), 6) || '|' || round(sum(c.revenue * ({credit})), 6) " +
-            "from credits c group by c.trigger, c.channel order by c.trigger, c.channel");
+            "lasts as (select distinct on (conversion) conversion, message from credits order by conversion, sent desc, message desc), " +
+            $"a as (select c.trigger, c.channel, round(sum({credit}), 6) as conversions, round(sum(c.revenue * ({credit})), 6) as revenue " +
+            "  from credits c group by c.trigger, c.channel), " +
+            // Exposures: each message of a trigger that was sent or withheld in the range, and whether a conversion followed it.
+            "ev as (select (data->>'MessageId')::uuid as message, type, data from journeys.mt_events where tenant_id = 'acme' " +
+            "  and type in ('message_scheduled', 'message_sent', 'message_withheld', 'conversion_attributed', 'control_group_converted')), " +
+            "x as (select message, min(data->'Rule'->>'Name') filter (where type = 'message_scheduled') as trigger, " +
+            "  min(data->>'Channel') filter (where type = 'message_scheduled') as channel, " +
+            "  min((data->>'SentAt')::timestamptz) filter (where type = 'message_sent') as sent, " +
+            "  min((data->>'DecidedAt')::timestamptz) filter (where type = 'message_withheld') as withheld, " +
+            "  bool_or(type in ('conversion_attributed', 'control_group_converted')) as converted from ev group by message), " +
+            "e as (select trigger, channel, " +
+            "  count(*) filter (where sent is not null" + Range("sent", from, to) + ") as sent, " +
+            "  count(*) filter (where converted and sent is not null" + Range("sent", from, to) + ") as sent_converted, " +
+            "  count(*) filter (where withheld is not null" + Range("withheld", from, to) + ") as withheld, " +
+            "  count(*) filter (where converted and withheld is not null" + Range("withheld", from, to) + ") as control_converted " +
+            "  from x where trigger is not null group by trigger, channel) " +
+            "select coalesce(a.trigger, e.trigger) || '|' || coalesce(a.channel, e.channel) || '|' || coalesce(a.conversions, 0.000000) || '|' || " +
+            "  coalesce(a.revenue, 0.000000) || '|' || coalesce(e.sent, 0) || '|' || coalesce(e.sent_converted, 0) || '|' || coalesce(e.withheld, 0) || '|' || " +
+            "  coalesce(e.control_converted, 0) || '|' || coalesce(round(e.sent_converted::numeric / nullif(e.sent, 0) - e.control_converted::numeric / nullif(e.withheld, 0), 6)::text, 'null') " +
+            "from a full join (select * from e where withheld > 0) e on e.trigger = a.trigger and e.channel = a.channel " +
+            "order by coalesce(a.trigger, e.trigger), coalesce(a.channel, e.channel)");
     }
 
     private static List<string> AttributionLines(JsonElement report) =>
         report.GetProperty("lines").EnumerateArray().Select(l =>
             $"{l.GetProperty("trigger").GetString()}|{l.GetProperty("channel").GetString()}|" +
             $"{l.GetProperty("conversions").GetDecimal().ToString("0.000000", CultureInfo.InvariantCulture)}|" +
-            $"{l.GetProperty("revenue").GetDecimal().ToString("0.000000", CultureInfo.InvariantCulture)}").ToList();
+            $"{l.GetProperty("revenue").GetDecimal().ToString("0.000000", CultureInfo.InvariantCulture)}|" +
+            $"{l.GetProperty("sent")}|{l.GetProperty("sentConverted")}|{l.GetProperty("withheld")}|{l.GetProperty("controlConverted")}|{Rate(l, "uplift")}").ToList();
 
     private static string Range(string column, string? from, string? to) =>
         (from is null ? "" : $" and {column} >= '{from}'::timestamptz") + (to is null ? "" : $" and {column} < '{to}'::timestamptz");
@@ -215,7 +273,7 @@ public sealed class when_reports_are_checked_against_the_raw_events(AppFixture a
     private async Task<List<string>> RowsAsync()
     {
         var campaigns = await QueryAsync($"select (t.*)::text from (select tenant_id, message_id, contact_id, trigger, trigger_version, step, channel, variant, " +
-            "entered_at, sent_at, cancelled, suppressed_reason, failed, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at, converted_at, revenue " +
+            "entered_at, sent_at, withheld_at, cancelled, suppressed_reason, failed, delivered_at, opened_at, clicked_at, bounced_at, unsubscribed_at, converted_at, revenue " +
             $"from {CampaignReport.TableName} where generation = {ReportGenerations.CurrentGenerationSql(CampaignReport.Name)} order by tenant_id, message_id) t");
         var credits = await QueryAsync($"select (t.*)::text from (select tenant_id, conversion_event_id, message_id, contact_id, trigger, trigger_version, channel, " +
             $"sent_at, converted_at, revenue from {AttributionReport.TableName} where generation = {ReportGenerations.CurrentGenerationSql(AttributionReport.Name)} " +

@@ -16,7 +16,8 @@ public static class GetCampaignReportEndpoint
     /// <summary>
     /// Per trigger (name and version), step, channel and variant: messages scheduled in [from, to) and how many were sent,
     /// cancelled, suppressed (by reason), failed, delivered, opened, clicked, bounced, unsubscribed and converted, with the
-    /// revenue of their conversions (docs/reports.md). <c>from</c>/<c>to</c> are ISO-8601 instants; either may be left out.
+    /// revenue of their conversions; how many were withheld for the trigger's control group and converted anyway, and the
+    /// uplift of the treatment over the control group (docs/reports.md). <c>from</c>/<c>to</c> are ISO-8601 instants; either may be left out.
     /// </summary>
     [WolverineGet("/reports/campaigns", Name = "GetCampaignReport"), Tags("Reports")]
     public static async Task<IResult> Get(string? from, string? to, IMessageContext context, IDocumentStore store, CancellationToken cancellation)

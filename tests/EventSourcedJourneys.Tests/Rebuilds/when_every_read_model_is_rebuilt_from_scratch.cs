@@ -17,7 +17,8 @@ namespace EventSourcedJourneys.Tests.Rebuilds;
 
 /// <summary>
 /// Provably right (issue #7, 5a): what live processing built — ingestion, identity merges, rules published, paused and
-/// archived, the engine's decisions, deliveries, a cancellation, an inbox read — is exactly what a rebuild of every read
+/// archived, the engine's decisions, deliveries, a cancellation, a message withheld for a control group and that
+/// control group's conversion, an inbox read — is exactly what a rebuild of every read
 /// model from the events alone produces, row for row. Iterates the registry, so read models added later are covered.
 /// </summary>
 public sealed class when_every_read_model_is_rebuilt_from_scratch(AppFixture app) : IntegrationTest(app)
@@ -32,6 +33,12 @@ public sealed class when_every_read_model_is_rebuilt_from_scratch(AppFixture app
             cancel if event "order_completed"
             audience segment active_buyers
             send inapp "cart-reminder"
+
+        trigger wishlist_nudge
+            on event "wishlist_added"
+            send inapp "wishlist-nudge"
+            goal event "order_completed" within 3d
+            control group 50%
         """;
 
     private const string BrowseReminder = """
@@ -104,6 +111,10 @@ public sealed class when_every_read_model_is_rebuilt_from_scratch(AppFixture app
         // Ana's reminder is delivered to her inbox, and she reads it; Bob orders at minute 29, which cancels his.
         await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new { userId = "ana", @event = "cart_updated", properties = new { total = 150 }, timestamp = At(now) });
         await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new { userId = "bob", @event = "cart_updated", properties = new { total = 220 }, timestamp = At(now) });
+        // Bob's bucket for wishlist_nudge is 419 (docs/semantics.md), inside its 50% control group: withheld, and his order
+        // at minute 29 is the control group's conversion.
+        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new { userId = "bob", @event = "wishlist_added", properties = new { }, timestamp = At(now) },
+            s => s.Rule?.Name == "wishlist_nudge");
         await App.AdvanceClockAsync(Duration.FromMinutes(29));
         await App.TrackAndWaitAsync<ContactTracked>("/v1/track", new
         {
@@ -119,6 +130,8 @@ public sealed class when_every_read_model_is_rebuilt_from_scratch(AppFixture app
         var messages = await App.MessagesAsync();
         Assert.Contains(messages, m => m.Status == ScheduledMessageStatus.Sent);
         Assert.Contains(messages, m => m.Status == ScheduledMessageStatus.Cancelled);
+        var withheld = Assert.Single(messages, m => m.Status == ScheduledMessageStatus.Withheld);
+        Assert.Single((await App.DecisionsAsync(withheld.ContactId)).OfType<ControlGroupConverted>());
     }
 
     /// <summary>Both due messages decided (one delivered, one cancelled): the engine is at rest.</summary>

@@ -10,7 +10,7 @@ namespace EventSourcedJourneys.Projections.Rebuilds;
 /// <summary>
 /// A read model kept by a Marten projection (inline: written in the transaction that appends its events, and read by
 /// the engine for its decisions), rebuilt blue/green (ADR 0009): the next generation is built into a shadow schema from
-/// the same events — a single-stream projection folded stream by stream up to the last committed event (ADR 0014), any
+/// the same events — a single-stream projection folded stream by stream up to the last committed event (ADR 0015), any
 /// other by Marten's own async daemon — then caught up by the daemon, and swapped in for the live table in one transaction
 /// that holds appends back for the last few events. Until that commit every read — and every inline write — uses the
 /// current generation.
@@ -42,7 +42,7 @@ public sealed class MartenReadModel : IRebuildableProjection
 
     public Type DocumentType { get; }
 
-    /// <summary>True when the next generation is folded stream by stream from the events (ADR 0014); false when Marten's
+    /// <summary>True when the next generation is folded stream by stream from the events (ADR 0015); false when Marten's
     /// async daemon builds it.</summary>
     public bool RebuildsStreamByStream =>
         StreamByStreamBuild.For(_store.Options.Projections.All.Single(p => p.Name == ProjectionName),

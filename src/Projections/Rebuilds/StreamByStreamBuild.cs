@@ -15,7 +15,7 @@ namespace EventSourcedJourneys.Projections.Rebuilds;
 
 /// <summary>
 /// Builds the next generation of a single-stream projection's documents from every event up to a committed sequence,
-/// without the async daemon (ADR 0014): the events are read ordered by stream — by several readers over disjoint ranges of
+/// without the async daemon (ADR 0015): the events are read ordered by stream — by several readers over disjoint ranges of
 /// streams, in parallel — each stream is folded by the projection's own <c>DetermineActionAsync</c> (the code inline
 /// processing and the daemon run, so the result is the same document), and the documents are written with binary COPY.
 /// Only streams the projection folds in one go qualify: <see cref="For"/> answers null for anything else, and the caller

@@ -12,7 +12,7 @@ namespace EventSourcedJourneys.Tests.Rebuilds;
 
 /// <summary>
 /// The contact profile's next generation is folded stream by stream by parallel readers over ranges of streams
-/// (ADR 0014), not by the daemon: with hundreds of contacts in two workspaces — so every range boundary falls between
+/// (ADR 0015), not by the daemon: with hundreds of contacts in two workspaces — so every range boundary falls between
 /// streams of real data — the rebuilt table equals what inline processing wrote, row for row, including each document's
 /// revision (the version of its stream's last event).
 /// </summary>

@@ -42,7 +42,8 @@ public static class AuditExport
         var rules = new Dictionary<Guid, RuleVersionRef>();
         foreach (var e in decisions)
         {
-            if (e.Data is not IMessageEvent message) continue;
+            // Receipts (delivered, opened, clicked…) are what providers reported about a message, not decisions.
+            if (e.Data is not IMessageEvent message || e.Data is IMessageReceipt) continue;
             switch (e.Data)
             {
                 case TriggerMatched m: rules[m.MessageId] = m.Rule; break;

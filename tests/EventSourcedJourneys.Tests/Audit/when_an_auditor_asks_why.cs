@@ -257,6 +257,13 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
         await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromMinutes(30));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
+        // Engagement reported back about the message is part of its trail, not a decision: neither listed nor in the way.
+        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", new
+        {
+            userId = "ana", @event = "Email Opened", messageId = "receipt-1", properties = new { message_id = message.Id.ToString() },
+            timestamp = At(App.Clock.GetCurrentInstant()),
+        });
+        Assert.True((await ExplainAsync(message.Id)).GetProperty("reproduced").GetBoolean());
 
         var byContact = await ExportAsync($"/audit/decisions?contactId={message.ContactId}");
         Assert.Equal(["triggerMatched", "messageScheduled", "inboxMessageDelivered", "messageSent"], byContact.Select(l => l.GetProperty("type").GetString()));

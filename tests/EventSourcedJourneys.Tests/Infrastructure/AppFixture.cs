@@ -85,25 +85,24 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
         var daemon = Host.Services.GetRequiredService<Marten.Events.Daemon.Coordination.IProjectionCoordinator>()
             .DaemonForMainDatabase();
         await daemon.StopAllAsync();
-        await Host.DocumentStore().Advanced.ResetAllData();
-        await EmptyReportTablesAsync();
-        await ClearEnvelopesAsync();
+        await RetryOnDeadlockAsync(() => Host.DocumentStore().Advanced.ResetAllData());
+        await RetryOnDeadlockAsync(EmptyReportTablesAsync);
+        await RetryOnDeadlockAsync(() => Host.Services.GetRequiredService<IWolverineRuntime>().Storage.Admin.ClearAllAsync());
         await daemon.StartAllAsync();
         var registry = Host.Services.GetRequiredService<WorkspaceRegistry>();
         Acme = await registry.CreateAsync("acme", "Acme Corp");
         Globex = await registry.CreateAsync("globex", "Globex");
     }
 
-    /// <summary>Empties Wolverine's envelope tables. A message of the previous test still being handled can hold rows the
-    /// truncation wants, and PostgreSQL then breaks the tie with a deadlock error: try again, as often as it takes.</summary>
-    private async Task ClearEnvelopesAsync()
+    /// <summary>Empties tables (Marten's store, Wolverine's envelopes). A message of the previous test still being handled
+    /// can hold rows the emptying wants, and PostgreSQL then breaks the tie with a deadlock error: try again.</summary>
+    private static async Task RetryOnDeadlockAsync(Func<Task> empty)
     {
-        var admin = Host.Services.GetRequiredService<IWolverineRuntime>().Storage.Admin;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await admin.ClearAllAsync();
+                await empty();
                 return;
             }
             catch (Exception e) when (attempt < 10 && IsDeadlock(e))

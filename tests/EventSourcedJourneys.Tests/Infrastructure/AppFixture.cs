@@ -143,6 +143,13 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
     /// envelope waiting to be handled (incoming, in the outbox, or scheduled and already due). Moving the clock while a
     /// wait is still being scheduled would shift it twice (it is computed from the new fake now, then pulled earlier).
     /// </summary>
+    public async Task WaitUntilSettledAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await WaitUntilSettledAsync(connection);
+    }
+
     private async Task WaitUntilSettledAsync(NpgsqlConnection connection)
     {
         var envelopes = await IncomingEnvelopesTableAsync(connection);

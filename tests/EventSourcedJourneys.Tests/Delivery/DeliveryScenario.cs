@@ -49,11 +49,17 @@ public static class DeliveryScenario
     }
 
     /// <summary>Tracks a call and waits until the engine has reacted to it (its trigger decisions committed).</summary>
-    public static Task<ITrackedSession> TrackAndWaitAsync<THandled>(this AppFixture app, string path, object call,
-        Func<THandled, bool>? matches = null) =>
-        app.Host.TrackActivity().Timeout(60.Seconds())
+    public static async Task<ITrackedSession> TrackAndWaitAsync<THandled>(this AppFixture app, string path, object call,
+        Func<THandled, bool>? matches = null)
+    {
+        var tracked = await app.Host.TrackActivity().Timeout(60.Seconds())
             .WaitForCondition(new WaitForHandled<THandled>(matches))
             .ExecuteAndWaitAsync(_ => app.TrackAsync(path, call));
+        // A relayed event succeeds first on Wolverine's forwarding hop, which can complete the wait before the engine's
+        // own reaction to it has committed: wait for the app to settle as well.
+        await app.WaitUntilSettledAsync();
+        return tracked;
+    }
 
     /// <summary>Tracks a call and waits until the engine has decided on the message it scheduled now (a message due at once
     /// is checked in the same transaction), ignoring earlier messages whose scheduling is still being relayed.</summary>

@@ -80,9 +80,7 @@ public sealed class AuditTrail
 
         var events = _contactEvents
             .Where(e => e.Sequence < before && streams.Contains(e.StreamId))
-            .Select(e => ProfileContactFacts.Recorded(e.Data) is { } recorded
-                ? new ContactEvent(new EventRef(e.EventId, e.Sequence, recorded.Name, recorded.Timestamp), recorded)
-                : null)
+            .Select(e => ProfileContactFacts.ContactEventOf(e.EventId, e.Sequence, e.Data))
             .OfType<ContactEvent>()
             .OrderBy(e => e.Event.Timestamp).ThenBy(e => e.Ref.Sequence)
             .ToList();

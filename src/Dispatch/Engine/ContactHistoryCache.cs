@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using EventSourcedJourneys.Domain.Delivery;
-using EventSourcedJourneys.Domain.Messages;
-using EventSourcedJourneys.Dsl.Runtime;
 using Marten;
 
 namespace EventSourcedJourneys.Dispatch.Engine;
@@ -23,8 +21,7 @@ public sealed class ContactHistoryCache
     private int _cachedEvents;
 
     /// <summary>The stream's recorded events in stream order (as rules see them), read from the store as far as needed.</summary>
-    public async Task<IReadOnlyList<ContactEvent>> ReadAsync(IQuerySession session, Guid stream, Func<object, RecordedEvent?> recorded,
-        CancellationToken cancellation)
+    public async Task<IReadOnlyList<ContactEvent>> ReadAsync(IQuerySession session, Guid stream, CancellationToken cancellation)
     {
         var key = (session.TenantId, stream);
         if (_entries.TryGetValue(key, out var cached))
@@ -35,7 +32,7 @@ public sealed class ContactHistoryCache
                 if (tail.Count == 1) return cached.Events;
                 var longer = new List<ContactEvent>(cached.Events.Count + tail.Count - 1);
                 longer.AddRange(cached.Events);
-                Append(longer, tail.Skip(1), recorded);
+                Append(longer, tail.Skip(1));
                 Remember(key, tail[^1], longer, longer.Count - cached.Events.Count);
                 return longer;
             }
@@ -43,16 +40,16 @@ public sealed class ContactHistoryCache
 
         var all = await session.Events.FetchStreamAsync(stream, token: cancellation);
         var events = new List<ContactEvent>(all.Count);
-        Append(events, all, recorded);
+        Append(events, all);
         if (all.Count > 0) Remember(key, all[^1], events, events.Count - (cached?.Events.Count ?? 0));
         return events;
     }
 
-    private static void Append(List<ContactEvent> events, IEnumerable<JasperFx.Events.IEvent> stored, Func<object, RecordedEvent?> recorded)
+    private static void Append(List<ContactEvent> events, IEnumerable<JasperFx.Events.IEvent> stored)
     {
         foreach (var e in stored)
         {
-            if (recorded(e.Data) is { } r) events.Add(new ContactEvent(new EventRef(e.Id, e.Sequence, r.Name, r.Timestamp), r));
+            if (ProfileContactFacts.ContactEventOf(e.Id, e.Sequence, e.Data) is { } recorded) events.Add(recorded);
         }
     }
 

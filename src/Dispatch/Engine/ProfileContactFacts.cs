@@ -28,7 +28,7 @@ public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
         var streams = profile is null ? [contactId] : ContactProfiles.StreamIds(profile);
 
         var events = new List<ContactEvent>();
-        foreach (var stream in streams) events.AddRange(await _history.ReadAsync(session, stream, Recorded, cancellation));
+        foreach (var stream in streams) events.AddRange(await _history.ReadAsync(session, stream, cancellation));
         events.Sort((a, b) => a.Event.Timestamp != b.Event.Timestamp
             ? a.Event.Timestamp.CompareTo(b.Event.Timestamp)
             : a.Ref.Sequence.CompareTo(b.Ref.Sequence));
@@ -58,6 +58,10 @@ public sealed class ProfileContactFacts : IContactFacts, ITemplateFacts
         if (profile is null) return (null, null, null);
         return (JsonSerializer.SerializeToElement(profile.Traits), profile.LatestContext?.Context, ZoneOf(profile));
     }
+
+    /// <summary>A stored event as rules see it, with its place in the log; null for events rules cannot name.</summary>
+    public static ContactEvent? ContactEventOf(Guid eventId, long sequence, object data) =>
+        Recorded(data) is { } recorded ? new ContactEvent(new EventRef(eventId, sequence, recorded.Name, recorded.Timestamp), recorded) : null;
 
     /// <summary>The event as rules see it, for the kinds of events rules can name (entering or leaving a segment is one,
     /// under "entered segment NAME" / "exited segment NAME").</summary>

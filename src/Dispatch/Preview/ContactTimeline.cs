@@ -33,9 +33,7 @@ public sealed class ContactTimeline
         var all = events.ToList();
         _facts = all.Select(e => (At: EventTime(e.Data), Event: e)).Where(f => f.At is not null)
             .Select(f => (f.At!.Value, f.Event)).OrderBy(f => f.Value).ThenBy(f => f.Event.Sequence).ToArray();
-        _events = all.Select(e => ProfileContactFacts.Recorded(e.Data) is { } recorded
-                ? new ContactEvent(new EventRef(e.Id, e.Sequence, recorded.Name, recorded.Timestamp), recorded)
-                : null)
+        _events = all.Select(e => ProfileContactFacts.ContactEventOf(e.Id, e.Sequence, e.Data))
             .OfType<ContactEvent>()
             .OrderBy(e => e.Event.Timestamp).ThenBy(e => e.Ref.Sequence).ToList();
         Identifies = all.Where(e => e.Data is ContactIdentified)

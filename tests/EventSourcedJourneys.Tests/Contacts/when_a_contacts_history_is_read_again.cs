@@ -23,12 +23,12 @@ public sealed class when_a_contacts_history_is_read_again(AppFixture app) : Inte
             Tracked(contact, "product_viewed", 2));
 
         await using var first = store.QuerySession("acme");
-        var before = await cache.ReadAsync(first, contact, ProfileContactFacts.Recorded, CancellationToken.None);
+        var before = await cache.ReadAsync(first, contact, CancellationToken.None);
         Assert.Equal(["app_opened", "product_viewed"], before.Select(e => e.Event.Name));
 
         await AppendAsync(store, contact, Tracked(contact, "cart_updated", 3));
         await using var second = store.QuerySession("acme");
-        var after = await cache.ReadAsync(second, contact, ProfileContactFacts.Recorded, CancellationToken.None);
+        var after = await cache.ReadAsync(second, contact, CancellationToken.None);
 
         Assert.Equal(["app_opened", "product_viewed", "cart_updated"], after.Select(e => e.Event.Name));
         Assert.Same(before[0], after[0]); // kept, not read and converted again
@@ -44,7 +44,7 @@ public sealed class when_a_contacts_history_is_read_again(AppFixture app) : Inte
         var contact = Guid.CreateVersion7();
         await AppendAsync(store, contact, Tracked(contact, "app_opened", 1), Tracked(contact, "product_viewed", 2));
         await using (var session = store.QuerySession("acme"))
-            Assert.Equal(2, (await cache.ReadAsync(session, contact, ProfileContactFacts.Recorded, CancellationToken.None)).Count);
+            Assert.Equal(2, (await cache.ReadAsync(session, contact, CancellationToken.None)).Count);
 
         // As a reset between runs does: the stream's events are gone and the same id starts over with other events.
         await using (var session = store.LightweightSession("acme"))
@@ -57,7 +57,7 @@ public sealed class when_a_contacts_history_is_read_again(AppFixture app) : Inte
             Tracked(contact, "app_opened", 7));
 
         await using var fresh = store.QuerySession("acme");
-        var read = await cache.ReadAsync(fresh, contact, ProfileContactFacts.Recorded, CancellationToken.None);
+        var read = await cache.ReadAsync(fresh, contact, CancellationToken.None);
         Assert.Equal(["order_completed", "order_shipped", "app_opened"], read.Select(e => e.Event.Name));
     }
 

@@ -183,13 +183,16 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<string> IncomingEnvelopesTableAsync(NpgsqlConnection connection)
+    private string? _incomingEnvelopes;
+
+    private async Task<string> IncomingEnvelopesTableAsync(NpgsqlConnection connection)
     {
+        if (_incomingEnvelopes is not null) return _incomingEnvelopes;
         await using var find = new NpgsqlCommand(
             "select table_schema from information_schema.tables where table_name = 'wolverine_incoming_envelopes'", connection);
         var schema = (string?)await find.ExecuteScalarAsync()
             ?? throw new InvalidOperationException("Wolverine's envelope table was not found.");
-        return $"\"{schema}\".wolverine_incoming_envelopes";
+        return _incomingEnvelopes = $"\"{schema}\".wolverine_incoming_envelopes";
     }
 
     public async ValueTask DisposeAsync()

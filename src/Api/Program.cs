@@ -71,20 +71,8 @@ builder.Services.AddMarten(services => JourneysStore.Configure(new StoreOptions(
     .ApplyAllDatabaseChangesOnStartup()
     .IntegrateWithWolverine()
     .AddAsyncDaemon(DaemonMode.HotCold)
-    .PublishEventsToWolverine("Reactions", relay =>
-    {
-        relay.PublishEvent<ContactTracked>();
-        relay.PublishEvent<PageViewed>();
-        relay.PublishEvent<ScreenViewed>();
-        relay.PublishEvent<ContactIdentified>();
-        relay.PublishEvent<ContactMerged>();
-        relay.PublishEvent<ContactMergedInto>();
-        relay.PublishEvent<EventSourcedJourneys.Domain.Segments.SegmentEntered>();
-        relay.PublishEvent<EventSourcedJourneys.Domain.Segments.SegmentExited>();
-        relay.PublishEvent<MessageScheduled>();
-        relay.PublishEvent<MessageRescheduled>();
-        relay.PublishEvent<EventSourcedJourneys.Domain.Rules.RuleVersionPublished>();
-    });
+    // The engine's subscription: relays to the contacts' lanes only the events a live rule can react to (ADR 0018).
+    .SubscribeToEventsWithServices<ReactionsRelay>(ServiceLifetime.Singleton);
 
 builder.Host.UseWolverine(opts =>
 {
@@ -105,7 +93,7 @@ builder.Host.UseWolverine(opts =>
     // stream); different contacts proceed in parallel.
     opts.MessagePartitioning
         .ByMessage<IContactMessage>(message => message.ContactId.ToString())
-        .ByMessage<JasperFx.Events.IEvent>(e => e.StreamId.ToString())
+        .ByMessage<JasperFx.Events.IEvent>(e => e.StreamId.ToString()) // rule publications
         .PublishToPartitionedLocalMessaging("contacts", 4, topology =>
         {
             topology.MessagesImplementing<IContactMessage>();

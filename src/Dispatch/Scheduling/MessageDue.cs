@@ -9,33 +9,13 @@ using Wolverine;
 
 namespace EventSourcedJourneys.Dispatch.Scheduling;
 
-/// <summary>Durable, delayed: fires when a message's wait (or its hold for a send window) is over.</summary>
+/// <summary>Durable, delayed: fires when a message's wait (or its hold for a send window) is over. Started by the
+/// <see cref="Engine.ReactionsRelay"/> for every <see cref="MessageScheduled"/> not decided at once and every
+/// <see cref="MessageRescheduled"/>.</summary>
 public sealed record MessageDue(Guid ContactId, Guid MessageId, Instant DueAt) : IContactMessage;
 
 /// <summary>Cleared by every check: hand the message to its channel.</summary>
 public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Channel, string Address, int Attempt) : IContactMessage;
-
-/// <summary>
-/// Reacts to <see cref="MessageScheduled"/> and <see cref="MessageRescheduled"/> (published from the event store)
-/// by starting the durable wait — except for a trigger's message due at once, which the trigger engine already checked
-/// (<see cref="DueCheck.IsDecidedOnScheduling"/>).
-/// </summary>
-public static class MessageWaitHandler
-{
-    // The wait is a delay from the injected clock's now, not an absolute wall-clock time, so a FakeClock
-    // set to any date drives it the same way the system clock does.
-    public static OutgoingMessages Handle(MessageScheduled scheduled, IClock clock) =>
-        DueCheck.IsDecidedOnScheduling(scheduled) ? [] : [Wait(scheduled.ContactId, scheduled.MessageId, scheduled.DueAt, clock)];
-
-    public static DeliveryMessage<MessageDue> Handle(MessageRescheduled rescheduled, IClock clock) =>
-        Wait(rescheduled.ContactId, rescheduled.MessageId, rescheduled.To, clock);
-
-    private static DeliveryMessage<MessageDue> Wait(Guid contactId, Guid messageId, Instant dueAt, IClock clock)
-    {
-        var wait = dueAt - clock.GetCurrentInstant();
-        return new MessageDue(contactId, messageId, dueAt).DelayedFor(wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
-    }
-}
 
 /// <summary>
 /// When the wait is over: the delivery decisions (exception events, audience, send window, caps, address,

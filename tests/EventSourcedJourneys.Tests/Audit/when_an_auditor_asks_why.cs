@@ -57,7 +57,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         await App.SaveTemplateAsync("promo", Channel.InApp, "Today only!", title: "Promo");
         await App.SaveTemplateAsync("vip-expiry", Channel.InApp, "Your VIP membership ends soon.", title: "VIP");
         var now = App.Clock.GetCurrentInstant();
-        await App.TrackAndWaitAsync<ContactIdentified>("/v1/identify", new
+        await App.TrackAndSettleAsync("/v1/identify", new
         {
             userId = "ana", traits = new { first_name = "Ana", email = "ana@example.com" }, context = new { timezone = "Europe/Paris" }, timestamp = At(now),
         });
@@ -82,8 +82,8 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task the_abandoned_cart_reminder_is_explained_from_event_to_delivery()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromMinutes(30));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
 
         var explanation = await ExplainAsync(message.Id);
@@ -122,10 +122,10 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     {
         for (var i = 0; i < 3; i++)
         {
-            await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("promo_viewed"));
+            await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
             await App.AdvanceClockAsync(Duration.FromMinutes(10));
         }
-        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
+        await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
         var capped = Assert.Single(await App.MessagesAsync(), m => m.Status == ScheduledMessageStatus.Suppressed);
 
         var explanation = await ExplainAsync(capped.Id);
@@ -148,7 +148,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
 
         // A second capped message: one per page, in the order they were decided.
         await App.AdvanceClockAsync(Duration.FromMinutes(1));
-        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
+        await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
         var first = await App.GetAsync($"/contacts/{capped.ContactId}/decisions?limit=1");
         Assert.Equal(capped.Id, Assert.Single(first.GetProperty("decisions").EnumerateArray()).GetProperty("messageId").GetGuid());
         var second = await App.GetAsync($"/contacts/{capped.ContactId}/decisions?limit=1&after={first.GetProperty("next").GetInt64()}");
@@ -164,8 +164,8 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     public async Task a_send_window_hold_shows_the_local_time_and_the_next_opening()
     {
         await App.AdvanceClockAsync(Duration.FromHours(14)); // 22:00 UTC = 23:00 in Paris
-        await App.TrackAndWaitAsync<MessageRescheduled>("/v1/track", Track("cart_viewed"));
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromHours(10));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_viewed"));
+        await App.AdvanceAndSettleAsync(Duration.FromHours(10));
         var message = await OnlyMessageAsync("late_cart");
 
         var explanation = await ExplainAsync(message.Id);
@@ -187,10 +187,10 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task a_cancellation_names_the_exception_event_that_caused_it()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
         await App.AdvanceClockAsync(Duration.FromMinutes(29));
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", Track("order_completed", new { total = 150 }));
-        await App.AdvanceAndWaitAsync<MessageDue>(Duration.FromMinutes(1));
+        await App.TrackAndSettleAsync("/v1/track", Track("order_completed", new { total = 150 }));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(1));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
 
         var explanation = await ExplainAsync(message.Id);
@@ -211,10 +211,10 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     {
         for (var i = 0; i < 3; i++)
         {
-            await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("promo_viewed"));
+            await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
             await App.AdvanceClockAsync(Duration.FromMinutes(10));
         }
-        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
+        await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
         var capped = Assert.Single(await App.MessagesAsync(), m => m.Status == ScheduledMessageStatus.Suppressed);
 
         await ExecuteSqlAsync("update journeys.mt_events set data = jsonb_set(data, '{Facts,received}', '\"1\"') " +
@@ -234,7 +234,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task a_rule_text_rewritten_in_the_database_no_longer_matches_its_hash_and_the_replay_differs()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
 
         // Someone edits version 1 in place, so that it would no longer match this cart.
@@ -254,11 +254,11 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task the_decisions_of_a_contact_and_of_a_rule_export_as_json_lines()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromMinutes(30));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
         // Engagement reported back about the message is part of its trail, not a decision: neither listed nor in the way.
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ana", @event = "Email Opened", messageId = "receipt-1", properties = new { message_id = message.Id.ToString() },
             timestamp = At(App.Clock.GetCurrentInstant()),
@@ -291,7 +291,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task the_replay_does_not_depend_on_the_culture_it_runs_in()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150.5 }));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150.5 }));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
         var store = App.Host.Services.GetRequiredService<IDocumentStore>();
         await using var session = store.QuerySession("acme");
@@ -314,7 +314,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task a_date_reminder_is_explained_from_the_identify_that_planned_it()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/identify", new
+        await App.TrackAndSettleAsync("/v1/identify", new
         {
             userId = "ana", traits = new { vip_expires_at = "2027-02-15" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
@@ -334,7 +334,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task a_rule_republished_during_the_wait_is_named_at_each_decision_with_the_version_live_then()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
         await App.AdvanceClockAsync(Duration.FromMinutes(10));
         await App.SaveRuleAsync("abandoned_cart_over_100", """
             trigger abandoned_cart_over_100
@@ -344,7 +344,7 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
                 send inapp "cart-reminder"
             """);
         await App.PublishAsync("abandoned_cart_over_100");
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromMinutes(20));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(20));
         var message = await OnlyMessageAsync("abandoned_cart_over_100");
 
         var explanation = await ExplainAsync(message.Id);

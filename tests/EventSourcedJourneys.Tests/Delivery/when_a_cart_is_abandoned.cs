@@ -37,7 +37,7 @@ public sealed class when_a_cart_is_abandoned(AppFixture app) : IntegrationTest(a
     }
 
     private Task CartAsync(decimal total, Duration? ago = null) =>
-        App.TrackAndWaitAsync<ContactTracked>("/v1/track", new
+        App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ana", @event = "cart_updated", properties = new { total },
             timestamp = At(App.Clock.GetCurrentInstant() - (ago ?? Duration.Zero)),
@@ -46,7 +46,7 @@ public sealed class when_a_cart_is_abandoned(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task the_reminder_goes_out_30_minutes_later_personalised()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ana", @event = "cart_updated", properties = new { total = 150 }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
@@ -54,7 +54,7 @@ public sealed class when_a_cart_is_abandoned(AppFixture app) : IntegrationTest(a
         Assert.Equal(ScheduledMessageStatus.Scheduled, scheduled.Status);
         Assert.Equal(AppFixture.Start + Duration.FromMinutes(30), scheduled.DueAt);
 
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromMinutes(30));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
 
         var sent = Assert.Single(await App.MessagesAsync());
         Assert.Equal(ScheduledMessageStatus.Sent, sent.Status);
@@ -70,11 +70,11 @@ public sealed class when_a_cart_is_abandoned(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task the_app_reads_it_from_the_inbox_and_marks_it_read()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ana", @event = "cart_updated", properties = new { total = 150 }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
-        await App.AdvanceAndWaitAsync<EventSourcedJourneys.Dispatch.Scheduling.DeliverMessage>(Duration.FromMinutes(30));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
 
         var inbox = await App.SendAsync(HttpMethod.Get, "/v1/inbox/ana", null, 200, key: App.Acme.WriteKey);
         Assert.Equal(1, inbox.GetProperty("unread").GetInt32());
@@ -94,17 +94,17 @@ public sealed class when_a_cart_is_abandoned(AppFixture app) : IntegrationTest(a
     [Fact]
     public async Task an_order_at_minute_29_cancels_it()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ana", @event = "cart_updated", properties = new { total = 150 }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
         await App.AdvanceClockAsync(Duration.FromMinutes(29));
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ana", @event = "order_completed", properties = new { total = 150 }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
 
-        await App.AdvanceAndWaitAsync<MessageDue>(Duration.FromMinutes(1));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(1));
 
         var cancelled = Assert.Single(await App.MessagesAsync());
         Assert.Equal(ScheduledMessageStatus.Cancelled, cancelled.Status);

@@ -28,7 +28,7 @@ public sealed class when_a_trigger_calls_a_webhook(AppFixture app) : Integration
         await App.SaveTemplateAsync("order-to-crm", Channel.Webhook, "{\"order\": \"{{ properties.order_id }}\"}");
         var before = App.Providers.Requests.Count;
 
-        await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "bo", @event = "order_completed", properties = new { order_id = "B-7" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
@@ -55,7 +55,7 @@ public sealed class when_a_trigger_calls_a_webhook(AppFixture app) : Integration
                 send webhook "order-to-crm"
             """);
 
-        await App.TrackAndWaitForDecisionAsync("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId = "bo", @event = "order_completed", properties = new { order_id = "B-8" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });

@@ -53,12 +53,11 @@ public sealed class when_a_trigger_holds_out_a_control_group(AppFixture app) : I
     /// the relayed event's first hop does not wait for).</summary>
     private async Task OrderAsync(string user, decimal total)
     {
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", Order(user, total), t => t.ContactId == ContactOf(user) && t.Event == "order_completed");
+        await App.TrackAndSettleAsync("/v1/track", Order(user, total));
         await App.WaitUntilSettledAsync();
     }
 
-    /// <summary>Everyone browses; a treatment contact's wait ends when its webhook call is made, a control contact's when the
-    /// decision to withhold is committed.</summary>
+    /// <summary>Everyone browses; each call is followed until the engine has decided (sent or withheld) and committed.</summary>
     private async Task<(List<string> Treatment, List<string> Control)> EveryoneBrowsesAsync()
     {
         await App.SendAsync(HttpMethod.Put, "/workspace", new { webhookUrl = App.Providers.BaseUrl + HookPath }, 200);
@@ -69,8 +68,7 @@ public sealed class when_a_trigger_holds_out_a_control_group(AppFixture app) : I
         var treatment = Users.Except(control).ToList();
         foreach (var user in Users)
         {
-            if (control.Contains(user)) await App.TrackAndWaitAsync<MessageScheduled>("/v1/track", Browse(user), s => s.ContactId == ContactOf(user));
-            else await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Browse(user), d => d.ContactId == ContactOf(user));
+            await App.TrackAndSettleAsync("/v1/track", Browse(user));
         }
         return (treatment, control);
     }

@@ -45,7 +45,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
         await App.SaveTemplateAsync("promo", Channel.InApp, "Today only!", title: "Promo");
         await App.SaveTemplateAsync("shipping-update", Channel.Sms, "Order {{ properties.order_id }} is on its way.");
         await App.SaveTemplateAsync("vip-expiry", Channel.Sms, "Your VIP membership ends on {{ traits.vip_expires_at }}.");
-        await App.TrackAndWaitAsync<EventSourcedJourneys.Domain.Contacts.ContactIdentified>("/v1/identify", new
+        await App.TrackAndSettleAsync("/v1/identify", new
         {
             userId = "ana",
             traits = new { first_name = "Ana", email = "ana@example.com", phone = "+33612345678" },
@@ -63,7 +63,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
     public async Task a_cart_updated_at_23_00_in_paris_is_emailed_at_09_00_there()
     {
         await App.AdvanceClockAsync(Duration.FromHours(14)); // 22:00 UTC = 23:00 in Paris
-        await App.TrackAndWaitAsync<MessageRescheduled>("/v1/track", Track("cart_updated"));
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated"));
 
         var held = Assert.Single(await App.MessagesAsync());
         Assert.Equal(ScheduledMessageStatus.Rescheduled, held.Status);
@@ -71,7 +71,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
         Assert.Contains("Europe/Paris", held.Reason);
         Assert.DoesNotContain(App.Smtp.Received, m => IsMessage(m, held.Id));
 
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Duration.FromHours(10));
+        await App.AdvanceAndSettleAsync(Duration.FromHours(10));
 
         var sent = Assert.Single(await App.MessagesAsync());
         Assert.Equal(ScheduledMessageStatus.Sent, sent.Status);
@@ -86,12 +86,12 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
     {
         for (var i = 0; i < 3; i++)
         {
-            await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("promo_viewed"));
+            await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
             await App.AdvanceClockAsync(Duration.FromMinutes(10));
         }
-        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("promo_viewed"));
+        await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
         var before = App.Providers.Requests.Count;
-        await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("order_shipped", new { order_id = "A-1001" }));
+        await App.TrackAndSettleAsync("/v1/track", Track("order_shipped", new { order_id = "A-1001" }));
 
         var messages = await App.MessagesAsync();
         Assert.Equal(3, messages.Count(m => m.Rule == "promo" && m.Status == ScheduledMessageStatus.Sent));
@@ -108,7 +108,7 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
     [Fact]
     public async Task vip_reminders_go_30_15_and_7_days_before_expiry_at_10_00_local()
     {
-        await App.TrackAndWaitAsync<MessageScheduled>("/v1/identify", new
+        await App.TrackAndSettleAsync("/v1/identify", new
         {
             userId = "ana", traits = new { vip_expires_at = "2027-02-15" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
@@ -118,12 +118,12 @@ public sealed class when_the_engine_holds_caps_and_windows(AppFixture app) : Int
             reminders.Select(m => m.DueAt));
 
         var before = App.Providers.Requests.Count;
-        await App.AdvanceAndWaitAsync<DeliverMessage>(Instant.FromUtc(2027, 1, 16, 9, 0) - App.Clock.GetCurrentInstant());
+        await App.AdvanceAndSettleAsync(Instant.FromUtc(2027, 1, 16, 9, 0) - App.Clock.GetCurrentInstant());
         var first = Assert.Single(App.Providers.Requests.Skip(before), r => System.Net.WebUtility.UrlDecode(r.BodyText).Contains("VIP membership"));
         Assert.Contains("2027-02-15", Uri.UnescapeDataString(first.BodyText));
 
-        await App.TrackAndWaitAsync<EventSourcedJourneys.Domain.Contacts.ContactTracked>("/v1/track", Track("vip_renewed"));
-        await App.AdvanceAndWaitAsync<MessageDue>(Instant.FromUtc(2027, 1, 31, 9, 0) - App.Clock.GetCurrentInstant());
+        await App.TrackAndSettleAsync("/v1/track", Track("vip_renewed"));
+        await App.AdvanceAndSettleAsync(Instant.FromUtc(2027, 1, 31, 9, 0) - App.Clock.GetCurrentInstant());
 
         var second = Assert.Single(await App.MessagesAsync(), m => m.DueAt == Instant.FromUtc(2027, 1, 31, 9, 0));
         Assert.Equal(ScheduledMessageStatus.Cancelled, second.Status);

@@ -22,3 +22,17 @@ public sealed class WaitForHandled<T>(Func<T, bool>? matches = null) : ITrackedC
 
     public bool IsCompleted() => _seen;
 }
+
+/// <summary>A tracked-session condition: done once a message of type T has been sent (stored durably, for a delayed
+/// message, until it falls due).</summary>
+public sealed class WaitForSent<T> : ITrackedCondition
+{
+    private bool _seen;
+
+    public void Record(EnvelopeRecord record)
+    {
+        if (record.Message is T && record.MessageEventType == MessageEventType.Sent) _seen = true;
+    }
+
+    public bool IsCompleted() => _seen;
+}

@@ -3,6 +3,7 @@ using EventSourcedJourneys.Api.Messages;
 using EventSourcedJourneys.Dispatch.Scheduling;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Projections.Messages;
+using EventSourcedJourneys.Tests.Delivery;
 using EventSourcedJourneys.Tests.Infrastructure;
 using JasperFx.Core;
 using Marten;
@@ -48,9 +49,9 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
     {
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
-        // The subscription hands MessageScheduled to Wolverine, whose handler stores the durable, delayed MessageDue.
+        // The engine's subscription reads MessageScheduled and stores the durable, delayed MessageDue.
         var tracked = await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForHandled<MessageScheduled>())
+            .WaitForCondition(new WaitForSent<MessageDue>())
             .ExecuteAndWaitAsync(_ => Schedule());
 
         Assert.Equal(AppFixture.Start + Duration.FromMinutes(30), accepted.DueAt);
@@ -71,13 +72,10 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
     {
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
-        await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForHandled<MessageScheduled>())
-            .ExecuteAndWaitAsync(_ => Schedule());
+        await Schedule();
+        await App.WaitUntilSettledAsync();
 
-        await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForHandled<MessageDue>())
-            .ExecuteAndWaitAsync(_ => App.AdvanceClockAsync(Duration.FromMinutes(30)));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
 
         var message = await ReadAsync(App.Acme.ApiKey, accepted.MessageId);
         Assert.Equal(ScheduledMessageStatus.Suppressed, message!.Status);
@@ -97,9 +95,8 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
     {
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
-        await App.Host.TrackActivity().Timeout(30.Seconds())
-            .WaitForCondition(new WaitForHandled<MessageScheduled>())
-            .ExecuteAndWaitAsync(_ => Schedule());
+        await Schedule();
+        await App.WaitUntilSettledAsync();
 
         var tracked = await App.Host.TrackActivity().Timeout(30.Seconds())
             .ExecuteAndWaitAsync(_ => App.AdvanceClockAsync(Duration.FromMinutes(29)));

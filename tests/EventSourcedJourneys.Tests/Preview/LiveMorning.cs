@@ -49,9 +49,9 @@ public static class LiveMorning
             object traits = unsubscribed
                 ? new { email, subscriptions = new Dictionary<string, string> { ["email"] = "unsubscribed" } }
                 : email is null ? new { first_name = user } : new { email };
-            await app.TrackAndWaitAsync<ContactIdentified>("/v1/identify", new { userId = user, traits, context = new { timezone = zone }, timestamp = now });
+            await app.TrackAndSettleAsync("/v1/identify", new { userId = user, traits, context = new { timezone = zone }, timestamp = now });
             if (opened)
-                await app.TrackAndWaitAsync<ContactTracked>("/v1/track", new { userId = user, @event = "app_opened", properties = new { }, timestamp = now });
+                await app.TrackAndSettleAsync("/v1/track", new { userId = user, @event = "app_opened", properties = new { }, timestamp = now });
         }
         await Person("ana", "ana@example.com", "Europe/Paris", opened: true);
         await Person("ben", "ben@example.com", "Europe/Paris", opened: true);
@@ -66,25 +66,19 @@ public static class LiveMorning
             userId = user, @event = "cart_updated", properties = new { total }, timestamp = At(app.Clock.GetCurrentInstant()),
         };
         foreach (var user in new[] { "ana", "ben", "cat", "dan", "eve", "fay" })
-            await app.TrackAndWaitAsync<MessageScheduled>("/v1/track", Cart(user, 150));
-        await app.TrackAndWaitAsync<ContactTracked>("/v1/track", Cart("gus", 90));
+            await app.TrackAndSettleAsync("/v1/track", Cart(user, 150));
+        await app.TrackAndSettleAsync("/v1/track", Cart("gus", 90));
 
         await app.AdvanceClockAsync(Duration.FromMinutes(5));
-        await app.TrackAndWaitAsync<MessageScheduled>("/v1/track", Cart("ana", 120));
+        await app.TrackAndSettleAsync("/v1/track", Cart("ana", 120));
         await app.AdvanceClockAsync(Duration.FromMinutes(5));
-        await app.TrackAndWaitAsync<ContactTracked>("/v1/track", new
+        await app.TrackAndSettleAsync("/v1/track", new
         {
             userId = "ben", @event = "order_completed", properties = new { total = 150 }, timestamp = At(app.Clock.GetCurrentInstant()),
         });
 
-        await AdvanceAndWaitAsync(app, Duration.FromMinutes(20), (typeof(MessageDue), 6), (typeof(DeliverMessage), 1), (typeof(MessageRescheduled), 1));
-        await AdvanceAndWaitAsync(app, Duration.FromMinutes(5), (typeof(MessageDue), 1));
-        await AdvanceAndWaitAsync(app, Instant.FromUtc(2026, 12, 1, 14, 0) - app.Clock.GetCurrentInstant(),
-            (typeof(MessageDue), 1), (typeof(DeliverMessage), 1));
+        await app.AdvanceAndSettleAsync(Duration.FromMinutes(20));
+        await app.AdvanceAndSettleAsync(Duration.FromMinutes(5));
+        await app.AdvanceAndSettleAsync(Instant.FromUtc(2026, 12, 1, 14, 0) - app.Clock.GetCurrentInstant());
     }
-
-    private static Task<ITrackedSession> AdvanceAndWaitAsync(AppFixture app, Duration by, params (Type, int)[] handled) =>
-        app.Host.TrackActivity().Timeout(60.Seconds())
-            .WaitForCondition(new WaitForHandledTimes(handled))
-            .ExecuteAndWaitAsync(_ => app.AdvanceClockAsync(by));
 }

@@ -34,19 +34,3 @@ public static class PreviewApi
     public static IReadOnlyList<JsonElement> Sample(this JsonElement result, string outcome) =>
         result.GetProperty("samples").TryGetProperty(outcome, out var list) ? list.EnumerateArray().ToList() : [];
 }
-
-/// <summary>A tracked-session condition: done once every listed message type was handled successfully that many times.</summary>
-public sealed class WaitForHandledTimes(params (Type Type, int Times)[] expected) : ITrackedCondition
-{
-    private readonly Dictionary<Type, int> _handled = new();
-
-    public void Record(EnvelopeRecord record)
-    {
-        if (record.MessageEventType != MessageEventType.MessageSucceeded) return;
-        var message = record.Message is JasperFx.Events.IEvent e ? e.Data : record.Message;
-        if (message is null) return;
-        _handled[message.GetType()] = _handled.GetValueOrDefault(message.GetType()) + 1;
-    }
-
-    public bool IsCompleted() => expected.All(x => _handled.GetValueOrDefault(x.Type) >= x.Times);
-}

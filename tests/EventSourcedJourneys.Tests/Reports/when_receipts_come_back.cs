@@ -26,7 +26,7 @@ public sealed class when_receipts_come_back(AppFixture app) : IntegrationTest(ap
         await base.InitializeAsync();
         await App.PublishDocumentAsync(Rules);
         await App.SaveTemplateAsync("welcome", Channel.Email, "Welcome, {{ traits.first_name }}.", subject: "Welcome");
-        await App.TrackAndWaitAsync<ContactIdentified>("/v1/identify", new
+        await App.TrackAndSettleAsync("/v1/identify", new
         {
             userId = "ana", traits = new { first_name = "Ana", email = "ana@example.com" }, timestamp = At(App.Clock.GetCurrentInstant()),
         });
@@ -39,7 +39,7 @@ public sealed class when_receipts_come_back(AppFixture app) : IntegrationTest(ap
 
     private async Task<ScheduledMessage> SignUpAsync(string messageId)
     {
-        await App.TrackAndWaitAsync<DeliverMessage>("/v1/track", Track("signed_up", messageId, new { }));
+        await App.TrackAndSettleAsync("/v1/track", Track("signed_up", messageId, new { }));
         return Assert.Single(await App.MessagesAsync(), m => m.TriggeringEvent is not null && m.Status == ScheduledMessageStatus.Sent
             && !m.Id.Equals(Guid.Empty) && m.ProviderMessageId is not null);
     }
@@ -50,12 +50,12 @@ public sealed class when_receipts_come_back(AppFixture app) : IntegrationTest(ap
         var sent = await SignUpAsync("signup-1");
 
         // Each receipt is also a tracked event the engine looks at; wait for it so that the order's wait below sees only the order.
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", Track("Email Delivered", "receipt-1", new { message_id = sent.Id.ToString() }));
+        await App.TrackAndSettleAsync("/v1/track", Track("Email Delivered", "receipt-1", new { message_id = sent.Id.ToString() }));
         await App.TrackAsync("/v1/track", Track("Email Delivered", "receipt-1", new { message_id = sent.Id.ToString() })); // the same receipt again
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", Track("Email Opened", "receipt-2", new { message_id = sent.ProviderMessageId })); // the provider's id
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", Track("Email Link Clicked", "receipt-3",
+        await App.TrackAndSettleAsync("/v1/track", Track("Email Opened", "receipt-2", new { message_id = sent.ProviderMessageId })); // the provider's id
+        await App.TrackAndSettleAsync("/v1/track", Track("Email Link Clicked", "receipt-3",
             new { message_id = sent.Id.ToString(), link_url = "https://shop.example/new" }));
-        await App.TrackAndWaitAsync<ContactTracked>("/v1/track", Track("Email Opened", "receipt-4", new { message_id = Guid.NewGuid().ToString() })); // not ours
+        await App.TrackAndSettleAsync("/v1/track", Track("Email Opened", "receipt-4", new { message_id = Guid.NewGuid().ToString() })); // not ours
 
         var decisions = await App.DecisionsAsync(sent.ContactId);
         Assert.Equal("receipt-1", Assert.Single(decisions.OfType<MessageDelivered>()).ReceiptMessageId);
@@ -95,7 +95,7 @@ public sealed class when_receipts_come_back(AppFixture app) : IntegrationTest(ap
         await App.TrackAsync("/v1/track", Track("Unsubscribed", "receipt-1", new { message_id = first.Id.ToString() }));
 
         await App.AdvanceClockAsync(NodaTime.Duration.FromHours(1)); // two sign-ups in the same second would enter once
-        await App.TrackAndWaitForDecisionAsync("/v1/track", Track("signed_up", "signup-2", new { }));
+        await App.TrackAndSettleAsync("/v1/track", Track("signed_up", "signup-2", new { }));
 
         var second = Assert.Single(await App.MessagesAsync(), m => m.Id != first.Id);
         Assert.Equal(ScheduledMessageStatus.Suppressed, second.Status);

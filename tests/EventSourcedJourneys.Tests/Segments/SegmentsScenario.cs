@@ -22,12 +22,6 @@ public static class SegmentsScenario
         await app.RebuildStaleSegmentsAsync();
     }
 
-    /// <summary>Tracks a call and waits until the contact's lane has handled <paramref name="count"/> messages of type T.</summary>
-    public static Task<ITrackedSession> TrackAndWaitInLaneAsync<T>(this AppFixture app, string path, object call, int count = 1) =>
-        app.Host.TrackActivity().Timeout(60.Seconds())
-            .WaitForCondition(new WaitForContactHandled<T>(count))
-            .ExecuteAndWaitAsync(_ => app.TrackAsync(path, call));
-
     public static Task<ITrackedSession> RebuildStaleSegmentsAsync(this AppFixture app) =>
         app.Host.TrackActivity().Timeout(120.Seconds()).InvokeMessageAndWaitAsync(new RebuildStaleSegments("acme"));
 
@@ -54,24 +48,4 @@ public static class SegmentsScenario
             if (items.Count < pageSize) return members;
         }
     }
-}
-
-/// <summary>
-/// Done once <paramref name="count"/> messages of type T have been handled in a contact's lane. Events from the store
-/// first pass a forwarding queue (local://ievent…) that reports success before the contact's lane (local://contactsN)
-/// has run the handler; only the latter means the contact's decisions are committed.
-/// </summary>
-public sealed class WaitForContactHandled<T>(int count = 1) : ITrackedCondition
-{
-    private int _seen;
-
-    public void Record(EnvelopeRecord record)
-    {
-        var message = record.Message is JasperFx.Events.IEvent e ? e.Data : record.Message;
-        if (message is T && record.MessageEventType == MessageEventType.MessageSucceeded
-            && record.Envelope?.Destination?.Host.StartsWith("contacts", StringComparison.Ordinal) == true)
-            Interlocked.Increment(ref _seen);
-    }
-
-    public bool IsCompleted() => Volatile.Read(ref _seen) >= count;
 }

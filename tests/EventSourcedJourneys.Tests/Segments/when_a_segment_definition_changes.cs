@@ -19,7 +19,7 @@ public sealed class when_a_segment_definition_changes(AppFixture app) : Integrat
     private IRebuildableProjection Segments => App.Host.Services.GetServices<IRebuildableProjection>().Single(p => p.Name == "segments");
 
     private Task OrderAsync(string userId, decimal total, Duration ago) =>
-        App.TrackAndWaitInLaneAsync<ContactTracked>("/v1/track", new
+        App.TrackAndSettleAsync("/v1/track", new
         {
             userId, @event = "order_completed", properties = new { total }, timestamp = At(App.Clock.GetCurrentInstant() - ago),
         });
@@ -133,12 +133,8 @@ public sealed class when_a_segment_definition_changes(AppFixture app) : Integrat
             for (var p = random.Next(4); p > 0; p--)
                 calls.Add(new { type = "page", userId = user, name = "home", timestamp = At(now - Duration.FromDays(random.Next(0, 40))) });
         }
-        await App.Host.TrackActivity().Timeout(300.Seconds())
-            .WaitForCondition(new WaitForContactHandled<ITrackingCall>(calls.Count))
-            .ExecuteAndWaitAsync((Func<Wolverine.IMessageContext, Task>)(async _ =>
-            {
-                foreach (var batch in calls.Chunk(100)) await App.PostCallAsync("/v1/batch", new { batch });
-            }));
+        foreach (var batch in calls.Chunk(100)) await App.PostCallAsync("/v1/batch", new { batch });
+        await App.WaitUntilSettledAsync();
 
         var live = new Dictionary<string, IReadOnlyList<Guid>>();
         foreach (var segment in segments) live[segment] = await App.MembersAsync(segment, pageSize: 1000);

@@ -18,7 +18,7 @@ public sealed class when_an_analyst_reads_segments(AppFixture app) : Integration
 
     private async Task<Guid> SignUpAsync(string userId)
     {
-        await App.TrackAndWaitInLaneAsync<ContactTracked>("/v1/track", new { userId, @event = "signed_up", timestamp = At(App.Clock.GetCurrentInstant()) });
+        await App.TrackAndSettleAsync("/v1/track", new { userId, @event = "signed_up", timestamp = At(App.Clock.GetCurrentInstant()) });
         return Guid.Parse((await App.ContactOfUserAsync(userId)).Id());
     }
 

@@ -20,7 +20,7 @@ public sealed class when_contacts_enter_and_leave_segments(AppFixture app) : Int
 
     private async Task<Guid> OrderAsync(string userId, Duration? ago = null)
     {
-        await App.TrackAndWaitInLaneAsync<ContactTracked>("/v1/track", new
+        await App.TrackAndSettleAsync("/v1/track", new
         {
             userId, @event = "order_completed", properties = new { total = 40 },
             timestamp = At(App.Clock.GetCurrentInstant() - (ago ?? Duration.Zero)),
@@ -43,7 +43,7 @@ public sealed class when_contacts_enter_and_leave_segments(AppFixture app) : Int
         await App.AdvanceClockAsync(Duration.FromDays(45));
         Assert.Equal(["active_buyers"], await App.SegmentsOfAsync(ana));
 
-        await App.AdvanceAndWaitAsync<SegmentExited>(Duration.FromDays(1));
+        await App.AdvanceAndSettleAsync(Duration.FromDays(1));
 
         var exited = Assert.IsType<SegmentExited>((await App.SegmentEventsAsync(ana))[^1]);
         Assert.Equal(AppFixture.Start + Duration.FromDays(46), exited.At);
@@ -71,7 +71,7 @@ public sealed class when_contacts_enter_and_leave_segments(AppFixture app) : Int
         // Day 36 the first order leaves the window, but the newer one holds the contact in until day 45.
         await App.AdvanceClockAsync(Duration.FromDays(40));
         Assert.Equal(["active_buyers"], await App.SegmentsOfAsync(bo));
-        await App.AdvanceAndWaitAsync<SegmentExited>(Duration.FromDays(6));
+        await App.AdvanceAndSettleAsync(Duration.FromDays(6));
         Assert.Empty(await App.SegmentsOfAsync(bo));
     }
 
@@ -94,11 +94,11 @@ public sealed class when_contacts_enter_and_leave_segments(AppFixture app) : Int
         await App.SaveTemplateAsync("gold-welcome", Channel.InApp, "Welcome to gold", title: "Gold");
         await App.SaveTemplateAsync("gold-goodbye", Channel.InApp, "Goodbye from gold", title: "Gold");
 
-        await App.TrackAndWaitAsync<DeliverMessage>("/v1/identify", new { userId = "cy", traits = new { plan = "gold" }, timestamp = At(App.Clock.GetCurrentInstant()) });
+        await App.TrackAndSettleAsync("/v1/identify", new { userId = "cy", traits = new { plan = "gold" }, timestamp = At(App.Clock.GetCurrentInstant()) });
         var welcome = Assert.Single(await App.MessagesAsync());
         Assert.Equal("welcome_to_gold", welcome.Rule);
 
-        await App.TrackAndWaitAsync<DeliverMessage>("/v1/identify", new { userId = "cy", traits = new { plan = "free" }, timestamp = At(App.Clock.GetCurrentInstant()) });
+        await App.TrackAndSettleAsync("/v1/identify", new { userId = "cy", traits = new { plan = "free" }, timestamp = At(App.Clock.GetCurrentInstant()) });
         Assert.Equal(["sorry_to_see_you_go", "welcome_to_gold"], (await App.MessagesAsync()).Select(m => m.Rule).Order());
         Assert.Empty(await App.SegmentsOfAsync(welcome.ContactId));
     }

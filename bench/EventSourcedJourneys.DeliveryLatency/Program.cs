@@ -19,7 +19,7 @@ var keys = File.ReadAllLines(keysFile).Select(l => l.Split('=', 2)).Where(p => p
 
 var clock = Stopwatch.StartNew();
 var sentAt = new ConcurrentDictionary<string, double>();
-var arrivals = new ConcurrentQueue<(string Id, double At)>();
+var arrivals = new ConcurrentQueue<(string Id, string Key, double At)>();
 var receiver = WebApplication.CreateSlimBuilder();
 receiver.WebHost.UseUrls("http://127.0.0.1:0");
 receiver.Logging.ClearProviders();
@@ -30,7 +30,7 @@ app.MapPost("/hook", async (HttpRequest request) =>
     using var body = await JsonDocument.ParseAsync(request.Body);
     // The webhook channel posts an envelope; the rendered template is its content.body.
     using var content = JsonDocument.Parse(body.RootElement.GetProperty("content").GetProperty("body").GetString()!);
-    arrivals.Enqueue((content.RootElement.GetProperty("id").GetString()!, at));
+    arrivals.Enqueue((content.RootElement.GetProperty("id").GetString()!, request.Headers["Idempotency-Key"].ToString(), at));
     return Results.Ok();
 });
 await app.StartAsync();
@@ -84,7 +84,12 @@ var firstArrival = arrivals.GroupBy(a => a.Id).ToDictionary(g => g.Key, g => g.M
 var latencies = firstArrival.Where(a => sentAt.ContainsKey(a.Key)).Select(a => a.Value - sentAt[a.Key] - wait * 1000.0).Order().ToArray();
 double P(double q) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)(q * latencies.Length))];
 var span = arrivals.IsEmpty ? 0 : (arrivals.Max(a => a.At) - arrivals.Min(a => a.At)) / 1000.0;
-Console.WriteLine($"posted {posted}, delivered {firstArrival.Count} distinct, {arrivals.Count - firstArrival.Count} repeated arrivals");
+// A repeated arrival with the same Idempotency-Key is a retry the receiver drops; one event under two keys would be two
+// messages for one trigger (never expected).
+var repeatedKeys = arrivals.GroupBy(a => a.Key).Count(g => g.Count() > 1);
+var twoMessages = arrivals.GroupBy(a => a.Id).Count(g => g.Select(a => a.Key).Distinct().Count() > 1);
+Console.WriteLine($"posted {posted}, delivered {firstArrival.Count} distinct, {arrivals.Count - firstArrival.Count} repeated arrivals " +
+    $"({repeatedKeys} Idempotency-Keys seen twice or more, {twoMessages} events delivered under two keys)");
 Console.WriteLine($"{(wait > 0 ? "lateness after the due time" : "event → webhook latency")}: p50 {P(0.5):F0} ms, p99 {P(0.99):F0} ms, max {P(1):F0} ms");
 Console.WriteLine($"webhook deliveries: {arrivals.Count / Math.Max(span, 0.001):F0}/s over {span:F1}s");
 await app.StopAsync();

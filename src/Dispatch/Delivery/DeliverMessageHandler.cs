@@ -66,6 +66,8 @@ public static class DeliverMessageHandler
             case RenderOutcome.Rendered { Content: var content }:
                 var attempt = await channels.SendAsync(new OutgoingMessage(command.MessageId, OutgoingMessage.IdempotencyKeyFor(command.MessageId),
                     session.TenantId, command.ContactId, command.Address, content, message.DueAt), cancellation);
+                // Sent: from here on a lost race with ingestion's append would mean sending again on the retry.
+                await ContactStreamLock.TakeAsync(session, command.ContactId, cancellation);
                 Record(attempt, message, command, session, outgoing, now);
                 return outgoing;
         }

@@ -15,6 +15,7 @@ public static class ContactEventHandler
     public static async Task<OutgoingMessages> Handle(EvaluateContactEvent command, IDocumentSession session, TriggerEngine engine,
         SegmentMembership segments, CancellationToken cancellation)
     {
+        await ContactStreamLock.TakeAsync(session, command.ContactId, cancellation);
         switch (command.Kind)
         {
             case ContactEventKind.Activity:

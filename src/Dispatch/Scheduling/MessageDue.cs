@@ -31,6 +31,7 @@ public static class MessageDueHandler
         // A redelivered or superseded MessageDue (retry, restart, a later reschedule) finds nothing left to do.
         if (message is null || !message.IsWaiting || message.DueAt != due.DueAt) return outgoing;
 
+        await ContactStreamLock.TakeAsync(session, due.ContactId, cancellation);
         var now = clock.GetCurrentInstant();
         var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
         // A message scheduled through the API has no trigger: it skips the trigger's checks, not the workspace's.

@@ -89,7 +89,14 @@ public static class ContactIngestion
         await LockAsync(session, streams.Keys, cancellation);
         foreach (var (key, (identity, contact)) in resolver.Created) session.Insert(new ContactIdentity(key, identity.Kind, identity.Value, contact));
         foreach (var (key, (identity, contact)) in resolver.Repointed) session.Update(new ContactIdentity(key, identity.Kind, identity.Value, contact));
-        foreach (var (contact, events) in streams) session.Events.Append(contact, events);
+        // Streams of profile events only (nearly all) are appended in bulk (ADR 0016); a stream with a receipt or any
+        // other event goes through Marten, whose inline projections read it.
+        var bulk = streams.Where(s => ContactStreamAppend.Qualifies(s.Value)).ToDictionary();
+        await ContactStreamAppend.QueueAsync(session, bulk, cancellation);
+        foreach (var (contact, events) in streams)
+        {
+            if (!bulk.ContainsKey(contact)) session.Events.Append(contact, events);
+        }
         await session.SaveChangesAsync(cancellation);
         return fresh.Count;
     }

@@ -17,6 +17,7 @@ public static class RuleLifecycleEndpoints
     [Tags("Rules")]
     public static async Task<IResult> Publish(string name, int? version, IDocumentSession session, IClock clock, CancellationToken cancellation)
     {
+        await LiveRulesLock.TakeAsync(session, cancellation);
         var stream = await session.Events.FetchForWriting<RuleState>(RuleIds.For(name), cancellation);
         if (stream.Aggregate is not { } rule) return NotFound(name);
         if (rule.Status == RuleStatus.Archived)
@@ -41,6 +42,7 @@ public static class RuleLifecycleEndpoints
     [Tags("Rules")]
     public static async Task<IResult> Pause(string name, IDocumentSession session, IClock clock, CancellationToken cancellation)
     {
+        await LiveRulesLock.TakeAsync(session, cancellation);
         var stream = await session.Events.FetchForWriting<RuleState>(RuleIds.For(name), cancellation);
         if (stream.Aggregate is not { } rule) return NotFound(name);
         if (rule.Kind != "trigger")
@@ -57,6 +59,7 @@ public static class RuleLifecycleEndpoints
     [Tags("Rules")]
     public static async Task<IResult> Resume(string name, IDocumentSession session, IClock clock, CancellationToken cancellation)
     {
+        await LiveRulesLock.TakeAsync(session, cancellation);
         var stream = await session.Events.FetchForWriting<RuleState>(RuleIds.For(name), cancellation);
         if (stream.Aggregate is not { } rule) return NotFound(name);
         if (rule.Status == RuleStatus.Live) return Results.Ok(new RuleStatusChanged(name, "live", rule.PublishedVersion, Changed: false));
@@ -71,6 +74,7 @@ public static class RuleLifecycleEndpoints
     [Tags("Rules")]
     public static async Task<IResult> Archive(string name, IDocumentSession session, IClock clock, CancellationToken cancellation)
     {
+        await LiveRulesLock.TakeAsync(session, cancellation);
         var stream = await session.Events.FetchForWriting<RuleState>(RuleIds.For(name), cancellation);
         if (stream.Aggregate is not { } rule) return NotFound(name);
         if (rule.Status == RuleStatus.Archived)

@@ -20,6 +20,7 @@ public static class AuditEndpoints
     private const int DefaultLimit = 20;
     private const int MaxLimit = 100;
     private static readonly JsonSerializerOptions LineForm = JourneysJson.Create();
+    private static readonly ReadOnlyMemory<byte> LineEnd = "\n"u8.ToArray();
 
     [WolverineGet("/messages/{messageId}/explanation", Name = "ExplainMessage")]
     [Tags("Audit")]
@@ -117,7 +118,8 @@ public static class AuditEndpoints
             foreach (var line in lines)
             {
                 await JsonSerializer.SerializeAsync(stream, line, LineForm, cancellation);
-                stream.WriteByte((byte)'\n');
+                // Kestrel refuses synchronous writes: a WriteByte here broke the export after its first line.
+                await stream.WriteAsync(LineEnd, cancellation);
             }
         }, "application/x-ndjson");
     }

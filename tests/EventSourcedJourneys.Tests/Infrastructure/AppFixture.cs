@@ -73,6 +73,9 @@ public sealed class AppFixture(PostgresServer postgres) : IAsyncLifetime
                 services.DisableAllExternalWolverineTransports();
             });
         });
+        // Alba's in-memory server allows synchronous I/O; Kestrel does not, and a synchronous write that passes here fails in
+        // production (it broke the audit export after its first line). Behave like Kestrel.
+        Host.Server.AllowSynchronousIO = false;
         await ResetAsync();
     }
 

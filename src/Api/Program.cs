@@ -136,6 +136,8 @@ app.MapScalarApiReference();
 app.MapGet("/", () => Results.Redirect("/scalar")).ExcludeFromDescription();
 app.MapWolverineEndpoints(http =>
 {
+    // '?limit=abc' is a 400 ProblemDetails naming the parameter, not a silent default (Wolverine 6 binds the default otherwise).
+    http.RejectUnparseableQueryValues = true;
     http.TenantId.IsClaimTypeNamed(WorkspaceClaims.Workspace);
     http.TenantId.AssertExists();
     // Every endpoint needs a key; those that name their own policy (the tracking API admits write keys) keep only it.

@@ -96,6 +96,24 @@ public sealed class when_a_request_is_wrong(AppFixture app) : IntegrationTest(ap
         await ProblemOf(result);
     }
 
+    [Theory]
+    [InlineData("/contacts/0195a6c1-0000-7000-8000-000000000002/decisions?limit=abc", "limit")]
+    [InlineData("/contacts/0195a6c1-0000-7000-8000-000000000002/decisions?after=yesterday", "after")]
+    [InlineData("/audit/decisions?contactId=not-a-contact", "contactId")]
+    [InlineData("/audit/decisions?rule=promo&replay=maybe", "replay")]
+    public async Task a_query_value_that_cannot_be_read_is_a_400_naming_it_not_a_silent_default(string url, string parameter)
+    {
+        var result = await App.Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {App.Acme.ApiKey}");
+            s.Get.Url(url);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = (await ProblemOf(result)).GetRawText();
+        Assert.Contains(parameter, problem);
+        Assert.Contains("cannot be parsed", problem);
+    }
+
     [Fact]
     public async Task a_body_over_the_limit_is_413()
     {

@@ -72,10 +72,16 @@ public sealed class when_a_message_is_scheduled(AppFixture app) : IntegrationTes
     {
         MessageAccepted accepted = null!;
         async Task Schedule() => accepted = await ScheduleAsync(App.Acme.ApiKey);
-        await Schedule();
-        await App.WaitUntilSettledAsync();
+        await App.Host.TrackActivity().Timeout(30.Seconds())
+            .WaitForCondition(new WaitForSent<MessageDue>())
+            .ExecuteAndWaitAsync(_ => Schedule());
 
-        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
+        // The durable delayed MessageDue fires once the (fake) half hour has passed; Wolverine's tracking sees it handled,
+        // its decision committed.
+        var fired = await App.Host.TrackActivity().Timeout(30.Seconds())
+            .WaitForCondition(new WaitForHandled<MessageDue>(due => due.MessageId == accepted.MessageId))
+            .ExecuteAndWaitAsync(_ => App.AdvanceClockAsync(Duration.FromMinutes(30)));
+        Assert.Contains(fired.AllRecordsInOrder(), r => r.Message is MessageDue && r.MessageEventType == MessageEventType.MessageSucceeded);
 
         var message = await ReadAsync(App.Acme.ApiKey, accepted.MessageId);
         Assert.Equal(ScheduledMessageStatus.Suppressed, message!.Status);

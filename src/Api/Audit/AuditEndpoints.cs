@@ -4,6 +4,7 @@ using EventSourcedJourneys.Dispatch.Audit;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Domain.Time;
 using Marten;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using NodaTime;
 using NodaTime.Text;
@@ -23,7 +24,7 @@ public static class AuditEndpoints
     private static readonly ReadOnlyMemory<byte> LineEnd = "\n"u8.ToArray();
 
     [WolverineGet("/messages/{messageId}/explanation", Name = "ExplainMessage")]
-    [Tags("Audit")]
+    [Tags("Audit"), Authorize(Policy = ApiKeyPolicies.Audit)]
     public static async Task<IResult> Explain(Guid messageId, IQuerySession session, IDocumentStore store, WorkspaceRegistry workspaces,
         CancellationToken cancellation)
     {
@@ -41,7 +42,7 @@ public static class AuditEndpoints
     /// (the previous page's <c>next</c>) page through them.
     /// </summary>
     [WolverineGet("/contacts/{contactId}/decisions", Name = "GetContactDecisions")]
-    [Tags("Audit")]
+    [Tags("Audit"), Authorize(Policy = ApiKeyPolicies.Audit)]
     public static async Task<IResult> Decisions(Guid contactId, string? rule, int? limit, long? after, IQuerySession session, IDocumentStore store,
         WorkspaceRegistry workspaces, CancellationToken cancellation)
     {
@@ -78,7 +79,7 @@ public static class AuditEndpoints
     /// <c>replay=true</c> each decision is replayed too and its line says whether the replay <c>reproduced</c> it.
     /// </summary>
     [WolverineGet("/audit/decisions", Name = "ExportDecisions")]
-    [Tags("Audit")]
+    [Tags("Audit"), Authorize(Policy = ApiKeyPolicies.Audit)]
     public static async Task<IResult> Export(Guid? contactId, string? rule, string? from, string? to, bool? replay, IQuerySession session,
         IDocumentStore store, WorkspaceRegistry workspaces, CancellationToken cancellation)
     {

@@ -21,6 +21,9 @@ public static class ApiKeyPolicies
 
     /// <summary>Write keys and management keys: the tracking (ingestion) endpoints.</summary>
     public const string Ingestion = "ingestion";
+
+    /// <summary>Audit keys and management keys: the audit endpoints, which only read (docs/audit.md).</summary>
+    public const string Audit = "audit";
 }
 
 /// <summary>
@@ -69,8 +72,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         IsAdmin(Request) ? WriteProblemAsync(StatusCodes.Status403Forbidden, "Only the operator key may do that", OperatorKeyHelp()) :
-        WriteProblemAsync(StatusCodes.Status403Forbidden, "This key may not do that",
-            "A write key can only send tracking calls; use the workspace's API key for this endpoint.");
+        Context.User.HasClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Audit))
+            ? WriteProblemAsync(StatusCodes.Status403Forbidden, "This key may not do that",
+                "An audit key only reads decisions (/messages/{id}/explanation, /contacts/{id}/decisions, /audit/decisions) and changes " +
+                "nothing; use the workspace's API key for this endpoint.")
+            : WriteProblemAsync(StatusCodes.Status403Forbidden, "This key may not do that",
+                "A write key can only send tracking calls; use the workspace's API key for this endpoint.");
 
     private static bool IsAdmin(HttpRequest request) => request.Path.StartsWithSegments("/admin");
 
@@ -124,7 +131,8 @@ public static class ApiKeyAuthenticationExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiKeyPolicies.Management, p => p.RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management)))
-            .AddPolicy(ApiKeyPolicies.Ingestion, p => p.RequireClaim(WorkspaceClaims.Workspace))
+            .AddPolicy(ApiKeyPolicies.Ingestion, p => p.RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management), nameof(ApiKeyKind.Write)))
+            .AddPolicy(ApiKeyPolicies.Audit, p => p.RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management), nameof(ApiKeyKind.Audit)))
             .AddPolicy(OperatorKey.Policy, p => p.RequireClaim(WorkspaceClaims.KeyKind, OperatorKey.KeyKind))
             .SetDefaultPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder(ApiKeyAuthenticationHandler.SchemeName)
                 .RequireClaim(WorkspaceClaims.KeyKind, nameof(ApiKeyKind.Management)).Build());

@@ -20,13 +20,14 @@ public sealed class DemoWorkspace(WorkspaceRegistry registry, IConfiguration con
         var file = Path.GetFullPath(configuration["Journeys:DemoWorkspace:KeysFile"] ?? ".data/demo-workspace.env");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         await File.WriteAllTextAsync(file,
-            $"JOURNEYS_WORKSPACE={keys.WorkspaceId}\nJOURNEYS_API_KEY={keys.ApiKey}\nJOURNEYS_WRITE_KEY={keys.WriteKey}\n",
+            $"JOURNEYS_WORKSPACE={keys.WorkspaceId}\nJOURNEYS_API_KEY={keys.ApiKey}\nJOURNEYS_WRITE_KEY={keys.WriteKey}\n" +
+            $"JOURNEYS_AUDIT_KEY={keys.AuditKey}\n",
             cancellationToken);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         logger.LogWarning(
-            "Created the demo workspace '{Workspace}'. API key: {ApiKey}  Write key: {WriteKey}  (also in {File}; shown only once)",
-            keys.WorkspaceId, keys.ApiKey, keys.WriteKey, file);
+            "Created the demo workspace '{Workspace}'. API key: {ApiKey}  Write key: {WriteKey}  Audit key: {AuditKey}  (also in {File}; shown only once)",
+            keys.WorkspaceId, keys.ApiKey, keys.WriteKey, keys.AuditKey, file);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

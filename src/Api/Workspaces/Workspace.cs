@@ -27,10 +27,13 @@ public enum ApiKeyKind
 
     /// <summary>Only sends tracking calls (Segment's "write key"); safe to embed in apps and sites.</summary>
     Write,
+
+    /// <summary>An auditor's key: reads the decisions and their explanations (docs/audit.md), changes nothing.</summary>
+    Audit,
 }
 
 /// <summary>An issued key, stored by the SHA-256 of its text: the key itself is shown once and never kept.</summary>
 public sealed record ApiKey(string Id, string WorkspaceId, ApiKeyKind Kind, string Prefix, Instant IssuedAt);
 
 /// <summary>The keys of a new workspace, in clear text, for the one time they are shown.</summary>
-public sealed record IssuedKeys(string WorkspaceId, string ApiKey, string WriteKey);
+public sealed record IssuedKeys(string WorkspaceId, string ApiKey, string WriteKey, string AuditKey);

@@ -28,13 +28,15 @@ public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock
         var now = clock.GetCurrentInstant();
         var apiKey = NewKey("esj_key_");
         var writeKey = NewKey("esj_write_");
+        var auditKey = NewKey("esj_audit_");
 
         await using var session = store.LightweightSession();
         session.Insert(new Workspace(id, name, now));
         session.Insert(new ApiKey(Hash(apiKey), id, ApiKeyKind.Management, apiKey[..12], now));
         session.Insert(new ApiKey(Hash(writeKey), id, ApiKeyKind.Write, writeKey[..14], now));
+        session.Insert(new ApiKey(Hash(auditKey), id, ApiKeyKind.Audit, auditKey[..14], now));
         await session.SaveChangesAsync(cancellation);
-        return new IssuedKeys(id, apiKey, writeKey);
+        return new IssuedKeys(id, apiKey, writeKey, auditKey);
     }
 
     public async Task<bool> AnyAsync(CancellationToken cancellation = default)

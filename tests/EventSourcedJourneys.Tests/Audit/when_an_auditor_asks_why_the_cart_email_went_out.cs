@@ -121,4 +121,40 @@ public sealed class when_an_auditor_asks_why_the_cart_email_went_out(AppFixture 
         Assert.Equal("200", explanation.GetProperty("trigger").GetProperty("facts").GetProperty("properties.total").GetString());
         Assert.DoesNotContain(App.Smtp.Received, m => IsMessage(m, second));
     }
+
+    [Fact]
+    public async Task the_auditors_key_reads_every_decision_and_changes_nothing()
+    {
+        await CartAsync(150);
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(30));
+        var message = Assert.Single(await App.MessagesAsync(), m => m.Rule == "abandoned_cart_over_100");
+        var auditor = App.Acme.AuditKey;
+
+        var explanation = await App.SendAsync(HttpMethod.Get, $"/messages/{message.Id}/explanation", null, 200, key: auditor);
+        Assert.True(explanation.GetProperty("reproduced").GetBoolean());
+        await App.SendAsync(HttpMethod.Get, $"/contacts/{message.ContactId}/decisions", null, 200, key: auditor);
+        var export = await App.Host.Scenario(s =>
+        {
+            s.WithRequestHeader("Authorization", $"Bearer {auditor}");
+            s.Get.Url($"/audit/decisions?contactId={message.ContactId}&replay=true");
+            s.StatusCodeShouldBe(200);
+            s.ContentTypeShouldBe("application/x-ndjson");
+        });
+        Assert.Contains("\"type\":\"messageSent\"", await export.ReadAsTextAsync());
+
+        // Nothing that writes, and nothing beyond the decisions: 403 ProblemDetails saying what the key is for.
+        var refused = await App.SendAsync(HttpMethod.Put, "/rules/abandoned_cart_over_100", new { text = RulesApi.AbandonedCart }, 403, key: auditor);
+        Assert.Contains("audit key only reads decisions", refused.GetProperty("detail").GetString());
+        await App.SendAsync(HttpMethod.Post, "/rules/abandoned_cart_over_100/pause", null, 403, key: auditor);
+        await App.SendAsync(HttpMethod.Post, $"/contacts/{message.ContactId}/messages",
+            new { channel = "email", template = "cart-reminder", delay = "PT1M" }, 403, key: auditor);
+        await App.SendAsync(HttpMethod.Post, "/v1/track", new { userId = "ana", @event = "cart_updated" }, 403, key: auditor);
+        await App.SendAsync(HttpMethod.Get, $"/contacts/{message.ContactId}", null, 403, key: auditor);
+        await App.SendAsync(HttpMethod.Get, "/admin/projections", null, 403, key: auditor);
+        // The workspace's other keys keep their own reach: the write key cannot read decisions.
+        await App.SendAsync(HttpMethod.Get, $"/messages/{message.Id}/explanation", null, 403, key: App.Acme.WriteKey);
+        // And an auditor of one workspace sees nothing of another's.
+        await App.SendAsync(HttpMethod.Get, $"/messages/{message.Id}/explanation", null, 404, key: App.Globex.AuditKey);
+        Assert.Single(await App.MessagesAsync());
+    }
 }

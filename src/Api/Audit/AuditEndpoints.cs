@@ -25,6 +25,8 @@ public static class AuditEndpoints
 
     [WolverineGet("/messages/{messageId}/explanation", Name = "ExplainMessage")]
     [Tags("Audit"), Authorize(Policy = ApiKeyPolicies.Audit)]
+    [ProducesResponseType<MessageExplanation>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Explain(Guid messageId, IQuerySession session, IDocumentStore store, WorkspaceRegistry workspaces,
         CancellationToken cancellation)
     {
@@ -43,6 +45,9 @@ public static class AuditEndpoints
     /// </summary>
     [WolverineGet("/contacts/{contactId}/decisions", Name = "GetContactDecisions")]
     [Tags("Audit"), Authorize(Policy = ApiKeyPolicies.Audit)]
+    [ProducesResponseType<ContactDecisionPage>(StatusCodes.Status200OK)]
+    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Decisions(Guid contactId, string? rule, int? limit, long? after, IQuerySession session, IDocumentStore store,
         WorkspaceRegistry workspaces, CancellationToken cancellation)
     {
@@ -80,6 +85,9 @@ public static class AuditEndpoints
     /// </summary>
     [WolverineGet("/audit/decisions", Name = "ExportDecisions")]
     [Tags("Audit"), Authorize(Policy = ApiKeyPolicies.Audit)]
+    [ProducesResponseType<AuditLine>(StatusCodes.Status200OK, "application/x-ndjson")] // one AuditLine per line
+    [ProducesResponseType<ValidationProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Export(Guid? contactId, string? rule, string? from, string? to, bool? replay, IQuerySession session,
         IDocumentStore store, WorkspaceRegistry workspaces, CancellationToken cancellation)
     {

@@ -123,6 +123,25 @@ public sealed class when_an_auditor_asks_why_the_cart_email_went_out(AppFixture 
     }
 
     [Fact]
+    public async Task the_openapi_document_describes_what_the_audit_endpoints_answer()
+    {
+        var result = await App.Host.Scenario(s =>
+        {
+            s.Get.Url("/openapi/v1.json");
+            s.StatusCodeShouldBe(200);
+        });
+        var paths = JsonDocument.Parse(await result.ReadAsTextAsync()).RootElement.GetProperty("paths");
+        string Schema(string path, string status, string contentType) => paths.GetProperty(path).GetProperty("get").GetProperty("responses")
+            .GetProperty(status).GetProperty("content").GetProperty(contentType).GetProperty("schema").GetRawText();
+
+        Assert.Contains("MessageExplanation", Schema("/messages/{messageId}/explanation", "200", "application/json"));
+        Assert.Contains("ProblemDetails", Schema("/messages/{messageId}/explanation", "404", "application/problem+json"));
+        Assert.Contains("ContactDecisionPage", Schema("/contacts/{contactId}/decisions", "200", "application/json"));
+        Assert.Contains("AuditLine", Schema("/audit/decisions", "200", "application/x-ndjson"));
+        Assert.Contains("ProblemDetails", Schema("/audit/decisions", "400", "application/problem+json"));
+    }
+
+    [Fact]
     public async Task the_auditors_key_reads_every_decision_and_changes_nothing()
     {
         await CartAsync(150);

@@ -35,6 +35,12 @@ public class when_checking
             Errors("segment a = segment b\nsegment b = segment c\nsegment c = segment a or traits.x exists"));
 
     [Fact]
+    public void a_long_circle_is_named_by_its_first_and_last_segments() =>
+        Assert.Equal(
+            ["1:1: segments refer to each other in a circle: `s0` → `s1` → `s2` → `s3` → … → `s8` → `s9` → `s0` (10 segments); one of them must stop referring to the next"],
+            Errors(string.Join("\n", Enumerable.Range(0, 10).Select(i => $"segment s{i} = segment s{(i + 1) % 10}"))));
+
+    [Fact]
     public void a_segment_that_refers_to_itself_is_reported() =>
         Assert.Equal(["1:1: segment `a` refers to itself"], Errors("segment a = traits.x = 1 and segment a"));
 

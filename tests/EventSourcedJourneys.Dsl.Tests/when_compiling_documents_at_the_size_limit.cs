@@ -15,6 +15,18 @@ public class when_compiling_documents_at_the_size_limit
         return builder.Append(tail).ToString();
     }
 
+    static string Circles()
+    {
+        var builder = new StringBuilder();
+        for (var i = 0; ; i++)
+        {
+            var line = $"segment s{i} = segment s{i + 1} or segment s0\n";
+            if (builder.Length + line.Length > RuleCompiler.MaxDocumentLength)
+                return builder.ToString();
+            builder.Append(line);
+        }
+    }
+
     public static TheoryData<string, string> Worst() => new()
     {
         { "opening parentheses", Fill("segment s = ", "(") },
@@ -27,6 +39,13 @@ public class when_compiling_documents_at_the_size_limit
         { "rule words only", Fill("", "trigger ") },
         { "segment chain", string.Concat(Enumerable.Range(0, 9_000).Select(i => $"segment s{i} = segment s{i + 1}\n"))[..RuleCompiler.MaxDocumentLength] },
         { "triggers with every mistake", Fill("", "trigger t on event \"\" wait 0s send fax \"\" at most 0 per 0d\n") },
+        // Each unknown name is compared with every segment for a "did you mean".
+        { "unknown references among thousands of segments", Fill(
+            string.Concat(Enumerable.Range(0, 4_000).Select(i => $"segment s{i} = traits.a exists\n")) + "segment z = segment q", " or segment q") },
+        { "misspellings of very long names", string.Concat(Enumerable.Range(0, 100).Select(i => $"segment {new string('n', 1_200)}{i} = traits.a exists\n"))
+            + "segment z = segment " + string.Join(" or segment ", Enumerable.Range(0, 100).Select(i => $"{new string('n', 1_199)}m{i}")) },
+        // Every segment also refers back to the first: thousands of circles, each thousands of segments long.
+        { "circles through thousands of segments", Circles() },
     };
 
     [Theory]

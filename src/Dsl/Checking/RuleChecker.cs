@@ -37,6 +37,10 @@ public static class RuleChecker
 
         void Report(string code, object node, string message) => Bag.Add(code, SpanOf(node), message);
 
+        /// <summary>The suggestion compares the name with every segment, so it is only worked out for a reported problem.</summary>
+        void ReportUnknownSegment(object node, string name) =>
+            Bag.Add(DiagnosticCodes.UnknownSegment, SpanOf(node), () => $"unknown segment `{name}`{Suggestions.DidYouMean(name, _segments.Keys)}");
+
         static int LineOf(SourceSpan span) => span.Line;
 
         public void CheckAll()
@@ -179,8 +183,7 @@ public static class RuleChecker
                     break;
                 case OnSegmentClause segment:
                     if (!_segments.ContainsKey(segment.Segment) && !broken.Contains(segment.Segment))
-                        Report(DiagnosticCodes.UnknownSegment, segment,
-                            $"unknown segment `{segment.Segment}`{Suggestions.DidYouMean(segment.Segment, _segments.Keys)}");
+                        ReportUnknownSegment(segment, segment.Segment);
                     break;
                 case WaitClause wait:
                     if (wait.Duration.Amount == 0)
@@ -323,8 +326,7 @@ public static class RuleChecker
                     break;
                 case SegmentReference reference:
                     if (!_segments.ContainsKey(reference.Name) && !broken.Contains(reference.Name))
-                        Report(DiagnosticCodes.UnknownSegment, reference,
-                            $"unknown segment `{reference.Name}`{Suggestions.DidYouMean(reference.Name, _segments.Keys)}");
+                        ReportUnknownSegment(reference, reference.Name);
                     break;
                 case EventOccurred occurred:
                     CheckEventPattern(occurred.Event, scope);
@@ -442,7 +444,7 @@ public static class RuleChecker
                         stack[^1] = (name, next + 1);
                         var child = children[next];
                         if (onPath.Contains(child))
-                            ReportCycle(stack.Select(f => f.Name).SkipWhile(n => n != child).ToList(), reportedCycles);
+                            ReportCycle(stack, child, reportedCycles);
                         else if (!depth.ContainsKey(child))
                         {
                             stack.Add((child, 0));
@@ -463,12 +465,23 @@ public static class RuleChecker
             }
         }
 
-        void ReportCycle(List<string> cycle, HashSet<string> reported)
+        /// <summary>Reports the circle that runs from <paramref name="start"/> down the current path and back. A long
+        /// circle is named by its first and last few segments: thousands of names would help no one.</summary>
+        void ReportCycle(List<(string Name, int Next)> path, string start, HashSet<string> reported)
         {
+            if (Bag.IsFull)
+            {
+                Bag.Add(DiagnosticCodes.SegmentCycle, SourceSpan.DocumentStart, () => "");
+                return;
+            }
+            var cycle = path.Select(f => f.Name).SkipWhile(n => n != start).ToList();
             if (!reported.Add(string.Join("\u0000", cycle.Order(StringComparer.Ordinal))))
                 return;
-            var start = cycle[0];
-            var description = string.Join(" → ", cycle.Append(start).Select(n => $"`{n}`"));
+            const int Shown = 6;
+            var names = cycle.Count <= Shown
+                ? cycle.Append(start).Select(n => $"`{n}`")
+                : cycle.Take(Shown - 2).Select(n => $"`{n}`").Append("…").Concat(cycle.TakeLast(2).Append(start).Select(n => $"`{n}`"));
+            var description = string.Join(" → ", names) + (cycle.Count > Shown ? $" ({cycle.Count:N0} segments)" : "");
             Bag.Add(DiagnosticCodes.SegmentCycle, spans.SpanOf(_segments[start], SourceSpan.DocumentStart),
                 cycle.Count == 1
                     ? $"segment `{start}` refers to itself"

@@ -3,8 +3,13 @@ namespace EventSourcedJourneys.Dsl.Checking;
 /// <summary>"Did you mean …?" by edit distance, for names a marketer may have mistyped.</summary>
 static class Suggestions
 {
+    /// <summary>Longer names are not mistyped words; comparing them would cost length² per candidate.</summary>
+    const int LongestSuggested = 64;
+
     public static string? Closest(string name, IEnumerable<string> candidates)
     {
+        if (name.Length > LongestSuggested)
+            return null;
         var limit = Math.Max(1, Math.Min(3, name.Length / 3));
         return candidates
             .Select(c => (Candidate: c, Distance: Distance(name, c)))

@@ -20,6 +20,18 @@ sealed class DiagnosticBag
         _items.Add(new Diagnostic(code, message, span.Line, span.Column, span.Start, span.Length, expected ?? []));
     }
 
+    /// <summary>Adds a diagnostic whose message is costly to write (a suggestion, a long cycle): once the bag is
+    /// full, the message is not written at all, so hostile documents with thousands of problems stay cheap.</summary>
+    public void Add(string code, SourceSpan span, Func<string> message)
+    {
+        if (IsFull)
+        {
+            _truncated = true;
+            return;
+        }
+        Add(code, span, message());
+    }
+
     public IReadOnlyList<Diagnostic> ToList()
     {
         if (!_truncated)

@@ -210,6 +210,38 @@ public class when_compiling_bad_input
             RuleCompiler.Compile(text).Diagnostics.Select(d => d.ToString()));
     }
 
+    /// <summary>s0 holds one condition; each next segment uses the previous one three times, so sᵢ stands for
+    /// 4 + 3 × size(sᵢ₋₁) conditions: s9 for 59,047, s10 for 177,145.</summary>
+    static string SegmentsUsingThePreviousThreeTimes(int last) =>
+        "segment s0 = traits.a exists\n"
+        + string.Concat(Enumerable.Range(1, last).Select(i => $"segment s{i} = segment s{i - 1} or segment s{i - 1} or segment s{i - 1}\n"));
+
+    [Fact]
+    public void segments_that_use_each_other_over_and_over_are_refused_where_they_grow_too_large() =>
+        Assert.Equal(
+            ["11:1: segment `s10` is too large to evaluate: with the segments it uses written out (each use counted), it holds more than 100,000 conditions; use fewer or smaller segments"],
+            RuleCompiler.Compile(SegmentsUsingThePreviousThreeTimes(30)).Diagnostics.Select(d => d.ToString()));
+
+    [Fact]
+    public void a_segment_just_under_the_size_limit_is_evaluated_quickly()
+    {
+        var segment = RuleCompiler.Compile(SegmentsUsingThePreviousThreeTimes(9)).Document!.FindSegment("s9")!;
+        var withTrait = Contacts.Contact().WithTraits(("a", Runtime.Value.Of(1)));
+
+        var results = (false, false);
+        var cpu = ThreadCpuTime.Measure(() => results = (segment.Contains(Contacts.Contact(), Contacts.Now), segment.Contains(withTrait, Contacts.Now)));
+
+        Assert.Equal((false, true), results);
+        Assert.InRange(cpu, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void a_trigger_line_that_uses_a_large_segment_too_often_is_refused() =>
+        Assert.Equal(
+            ["12:5: an `audience` line of trigger `t` is too large to evaluate: with the segments it uses written out (each use counted), it holds more than 100,000 conditions; use fewer or smaller segments"],
+            RuleCompiler.Compile(SegmentsUsingThePreviousThreeTimes(9) + "trigger t on event \"a\"\n    audience segment s9 or segment s9\n    send email \"x\"")
+                .Diagnostics.Select(d => d.ToString()));
+
     [Fact]
     public void an_unterminated_text_at_the_very_end_is_reported() =>
         Assert.Equal(

@@ -23,6 +23,13 @@ public static class RuleChecker
     /// <summary>How many segments deep a definition may reach through <c>segment …</c> references.</summary>
     public const int MaxSegmentDepth = 32;
 
+    /// <summary>
+    /// How many conditions one rule may stand for once every segment it uses is written out in its place, each
+    /// use counted again. Evaluation does that work on every contact, so ten segments that each use the previous
+    /// one three times would cost 3¹⁰ conditions per contact; this bounds it (about a millisecond at most).
+    /// </summary>
+    public const int MaxExpandedSize = 100_000;
+
     /// <summary>Where a condition sits decides what it may refer to.</summary>
     readonly record struct Scope(bool HasEvent, bool HasEntry, string Owner);
 
@@ -31,6 +38,8 @@ public static class RuleChecker
         public DiagnosticBag Bag { get; } = new();
 
         readonly Dictionary<string, SegmentRule> _segments = new(StringComparer.Ordinal);
+        /// <summary>Each segment's size with the segments it uses written out (see <see cref="MaxExpandedSize"/>).</summary>
+        readonly Dictionary<string, long> _expandedSizes = new(StringComparer.Ordinal);
         SourceSpan _ruleSpan = SourceSpan.DocumentStart;
 
         SourceSpan SpanOf(object node) => spans.SpanOf(node, _ruleSpan);
@@ -75,6 +84,7 @@ public static class RuleChecker
                 }
             }
             CheckSegmentCycles();
+            CheckExpandedSizes();
         }
 
         void CheckNames()
@@ -424,6 +434,7 @@ public static class RuleChecker
                 s => s.Key,
                 s => SegmentReferences(s.Value.Condition).Where(_segments.ContainsKey).Distinct().ToArray(),
                 StringComparer.Ordinal);
+            var uses = _segments.ToDictionary(s => s.Key, s => SegmentReferences(s.Value.Condition).Where(_segments.ContainsKey).ToArray(), StringComparer.Ordinal);
             var onPath = new HashSet<string>(StringComparer.Ordinal);
             var depth = new Dictionary<string, int>(StringComparer.Ordinal);
             var reportedCycles = new HashSet<string>(StringComparer.Ordinal);
@@ -453,6 +464,8 @@ public static class RuleChecker
                         continue;
                     }
                     depth[name] = 1 + children.Select(c => depth.GetValueOrDefault(c)).DefaultIfEmpty(0).Max();
+                    // A reference back into the current path is a circle, reported above; it adds nothing here.
+                    _expandedSizes[name] = ExpandedSize(SegmentReferenceWalker.Size(_segments[name].Condition), uses[name]);
                     if (depth[name] > MaxSegmentDepth && !reportedDepth)
                     {
                         reportedDepth = true;
@@ -465,12 +478,68 @@ public static class RuleChecker
             }
         }
 
+        long ExpandedSize(int own, IEnumerable<string> uses)
+        {
+            long size = own;
+            foreach (var use in uses)
+                size = Math.Min(size + _expandedSizes.GetValueOrDefault(use), MaxExpandedSize + 1L);
+            return size;
+        }
+
+        bool IsOverExpandedSize(string segment) => _expandedSizes.GetValueOrDefault(segment) > MaxExpandedSize;
+
+        /// <summary>Reports the rules and trigger lines that stand for too many conditions; only the first ones in a
+        /// chain, since everything built on them is too large for the same reason.</summary>
+        void CheckExpandedSizes()
+        {
+            foreach (var rule in document.Rules)
+            {
+                switch (rule)
+                {
+                    case SegmentRule segment when IsOverExpandedSize(segment.Name):
+                        if (!SegmentReferences(segment.Condition).Any(IsOverExpandedSize))
+                            Bag.Add(DiagnosticCodes.TooLargeToEvaluate, spans.SpanOf(segment, SourceSpan.DocumentStart),
+                                $"segment `{segment.Name}` is too large to evaluate: with the segments it uses written out (each use counted), it holds more than {MaxExpandedSize:N0} conditions; use fewer or smaller segments");
+                        break;
+                    case TriggerRule trigger:
+                        foreach (var clause in trigger.Clauses)
+                            CheckExpandedSize(clause, ConditionOf(clause), $"{LineName(clause)} of trigger `{trigger.Name}`");
+                        break;
+                    case FunnelRule funnel:
+                        foreach (var step in funnel.Steps)
+                            CheckExpandedSize(step, step.Where, $"a step of funnel `{funnel.Name}`");
+                        break;
+                }
+            }
+        }
+
+        void CheckExpandedSize(object node, Condition? condition, string what)
+        {
+            if (condition is null)
+                return;
+            var uses = SegmentReferences(condition).Where(_segments.ContainsKey).ToArray();
+            if (uses.Any(IsOverExpandedSize) || ExpandedSize(SegmentReferenceWalker.Size(condition), uses) <= MaxExpandedSize)
+                return;
+            Bag.Add(DiagnosticCodes.TooLargeToEvaluate, spans.SpanOf(node, SourceSpan.DocumentStart),
+                $"{what} is too large to evaluate: with the segments it uses written out (each use counted), it holds more than {MaxExpandedSize:N0} conditions; use fewer or smaller segments");
+        }
+
+        static Condition? ConditionOf(TriggerClause clause) => clause switch
+        {
+            OnEventClause on => on.Where,
+            CancelIfClause cancel => cancel.Event.Where,
+            AudienceClause audience => audience.Condition,
+            GoalClause goal => goal.Event.Where,
+            _ => null,
+        };
+
         /// <summary>Reports the circle that runs from <paramref name="start"/> down the current path and back. A long
         /// circle is named by its first and last few segments: thousands of names would help no one.</summary>
         void ReportCycle(List<(string Name, int Next)> path, string start, HashSet<string> reported)
         {
             if (Bag.IsFull)
             {
+                // Counted as one more problem, without the work of describing it.
                 Bag.Add(DiagnosticCodes.SegmentCycle, SourceSpan.DocumentStart, () => "");
                 return;
             }

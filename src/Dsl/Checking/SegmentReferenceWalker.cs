@@ -2,23 +2,38 @@ using EventSourcedJourneys.Dsl.Ast;
 
 namespace EventSourcedJourneys.Dsl.Checking;
 
-/// <summary>Lists the segments a condition refers to, including inside event filters and aggregates.</summary>
+/// <summary>Walks a condition without recursion (conditions can be deep): the segments it refers to, including
+/// inside event filters and aggregates, and its size.</summary>
 static class SegmentReferenceWalker
 {
     public static IReadOnlyList<string> Names(Condition? root)
     {
         var names = new List<string>();
+        foreach (var node in Nodes(root))
+        {
+            if (node is SegmentReference reference)
+                names.Add(reference.Name);
+        }
+        names.Reverse();
+        return names;
+    }
+
+    /// <summary>How many conditions, operands and event patterns the condition holds itself, not counting
+    /// what the segments it refers to hold.</summary>
+    public static int Size(Condition? root) => Nodes(root).Count();
+
+    static IEnumerable<object> Nodes(Condition? root)
+    {
         if (root is null)
-            return names;
+            yield break;
         var pending = new Stack<object>();
         pending.Push(root);
         while (pending.Count > 0)
         {
-            switch (pending.Pop())
+            var node = pending.Pop();
+            yield return node;
+            switch (node)
             {
-                case SegmentReference reference:
-                    names.Add(reference.Name);
-                    break;
                 case AllOf all:
                     foreach (var operand in all.Operands)
                         pending.Push(operand);
@@ -57,7 +72,5 @@ static class SegmentReferenceWalker
                     break;
             }
         }
-        names.Reverse();
-        return names;
     }
 }

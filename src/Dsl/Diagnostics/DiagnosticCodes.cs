@@ -20,5 +20,6 @@ public static class DiagnosticCodes
     public const string TriggerShape = "DSL107";
     public const string UnknownChannel = "DSL108";
     public const string ControlGroupOutOfRange = "DSL109";
+    public const string TooLargeToEvaluate = "DSL110";
     public const string InternalError = "DSL900";
 }

@@ -88,6 +88,26 @@ public class when_parsing
     }
 
     [Fact]
+    public void names_may_use_letters_beyond_the_basic_plane()
+    {
+        var segment = (SegmentRule)ParseClean("segment 𠀀名 = traits.𠀁 exists").Rules[0];
+
+        Assert.Equal(("𠀀名", new Exists(new PathOperand(PathRoot.Traits, NodeList.Of("𠀁")))), (segment.Name, segment.Condition));
+    }
+
+    [Fact]
+    public void a_character_beyond_the_basic_plane_is_shown_whole_and_half_of_one_by_its_code() =>
+        Assert.Equal(
+            ["1:13: unexpected character `😀`", "2:13: unexpected character U+D83D"],
+            Errors("segment s = 😀 traits.a exists\nsegment t = \ud83d traits.a exists"));
+
+    static IReadOnlyList<string> Errors(string text)
+    {
+        Assert.False(RuleParser.TryParse(text, out _, out var diagnostics));
+        return diagnostics.Select(d => d.ToString()).ToArray();
+    }
+
+    [Fact]
     public void keywords_may_be_used_as_property_names_after_a_dot()
     {
         var segment = (SegmentRule)ParseClean("""segment s = traits.count > 1 and traits."first name" exists""").Rules[0];

@@ -1,3 +1,4 @@
+using System.Text;
 using Superpower.Model;
 
 namespace EventSourcedJourneys.Dsl.Parsing;
@@ -76,7 +77,7 @@ static class DslTokenizer
         DslToken Scan()
         {
             var c = Peek();
-            if (IsWordStart(c))
+            if (WordCharAt(0, start: true) > 0)
                 return ScanWord();
             if (char.IsAsciiDigit(c) || (c == '-' && char.IsAsciiDigit(Peek(1))))
                 return ScanNumeric();
@@ -110,14 +111,25 @@ static class DslTokenizer
             }
 
             // One token for a run of unreadable characters keeps garbage input cheap.
-            while (Has() && IsUnreadable(Peek()))
+            while (Has() && IsUnreadable(Peek()) && WordCharAt(0, start: false) == 0)
                 Advance();
             return DslToken.Invalid;
         }
 
-        static bool IsWordStart(char c) => char.IsLetter(c) || c == '_';
-
         static bool IsWordPart(char c) => char.IsLetterOrDigit(c) || c == '_';
+
+        /// <summary>How many UTF-16 units the letter, digit or <c>_</c> at this position takes (2 for letters
+        /// outside the Basic Multilingual Plane, such as 𠀀), or 0 when there is none.</summary>
+        int WordCharAt(int ahead, bool start)
+        {
+            var c = Peek(ahead);
+            if (c == '_' || (start ? char.IsLetter(c) : char.IsLetterOrDigit(c)))
+                return 1;
+            if (!char.IsHighSurrogate(c) || !char.IsLowSurrogate(Peek(ahead + 1)))
+                return 0;
+            var rune = new Rune(c, Peek(ahead + 1));
+            return (start ? Rune.IsLetter(rune) : Rune.IsLetterOrDigit(rune)) ? 2 : 0;
+        }
 
         static bool IsUnreadable(char c) =>
             !char.IsWhiteSpace(c) && !IsWordPart(c) && c != '"' && c != '#' && "=()[],.!-<>".IndexOf(c) < 0;
@@ -125,8 +137,11 @@ static class DslTokenizer
         DslToken ScanWord()
         {
             var start = _index;
-            while (Has() && IsWordPart(Peek()))
-                Advance();
+            for (var length = WordCharAt(0, start: false); length > 0; length = WordCharAt(0, start: false))
+            {
+                for (var i = 0; i < length; i++)
+                    Advance();
+            }
             return Keywords.Classify(text.AsSpan(start, _index - start));
         }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using EventSourcedJourneys.Dsl.Ast;
 using EventSourcedJourneys.Dsl.Diagnostics;
 using Superpower.Model;
@@ -174,16 +176,23 @@ public static class RuleParser
                 $"`{Clip(value)}` is not a number, duration, date or time; write durations like 30m, 2h or 7d, dates like 2026-12-01 and times like 09:00"),
             DslToken.Invalid when value.StartsWith('"') => (DiagnosticCodes.InvalidCharacter,
                 "this text contains a control character or an unknown escape; use \\\" \\\\ \\n \\t \\r or \\uXXXX"),
-            DslToken.Invalid => (DiagnosticCodes.InvalidCharacter, $"unexpected character {Describe(value[0])}"),
+            DslToken.Invalid => (DiagnosticCodes.InvalidCharacter, $"unexpected character {Describe(value)}"),
             _ => null,
         };
     }
 
-    static string Clip(string value) => value.Length <= 20 ? value : value[..20] + "…";
+    /// <summary>At most 20 UTF-16 units, never half of a character outside the Basic Multilingual Plane.</summary>
+    static string Clip(string value) =>
+        value.Length <= 20 ? value : value[..(char.IsHighSurrogate(value[19]) ? 19 : 20)] + "…";
 
-    static string Describe(char c) => char.IsControl(c) || char.IsWhiteSpace(c)
-        ? $"U+{(int)c:X4}"
-        : $"`{c}`";
+    /// <summary>The first character of <paramref name="value"/>: as written when it is visible, else by its code
+    /// point (also half of a surrogate pair, which no text may show on its own).</summary>
+    static string Describe(string value)
+    {
+        if (Rune.DecodeFromUtf16(value, out var rune, out _) != OperationStatus.Done)
+            return $"U+{(int)value[0]:X4}";
+        return Rune.IsControl(rune) || Rune.IsWhiteSpace(rune) ? $"U+{rune.Value:X4}" : $"`{rune}`";
+    }
 
     static string Appearance(Token<DslToken> token)
     {

@@ -27,10 +27,13 @@ public static class RuleTexts
 
     public static string KindName(RuleKind kind) => kind.ToString().ToLowerInvariant();
 
+    /// <summary>The DSL's own names: letters (of any alphabet and plane), digits and '_', not starting with a digit;
+    /// half a surrogate pair reads as U+FFFD, which is neither.</summary>
     public static bool IsValidName(string name) =>
         name.Length is > 0 and <= MaxNameLength
-        && (char.IsLetter(name[0]) || name[0] == '_')
-        && name.All(c => char.IsLetterOrDigit(c) || c == '_');
+        && Rune.DecodeFromUtf16(name, out var first, out _) == System.Buffers.OperationStatus.Done
+        && (Rune.IsLetter(first) || first.Value == '_')
+        && name.EnumerateRunes().All(r => Rune.IsLetterOrDigit(r) || r.Value == '_');
 
     public static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
 

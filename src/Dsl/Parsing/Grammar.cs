@@ -94,15 +94,19 @@ static class Grammar
 
     static readonly TokenListParser<DslToken, long> WholeNumber =
         Token.EqualTo(DslToken.Number)
+            .Where(t => t.Span.ToStringValue().All(char.IsAsciiDigit), "expected a whole number such as 3")
             .Select(t => long.TryParse(t.ToStringValue(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= int.MaxValue ? value : -1)
-            .Where(v => v >= 0, "expected a whole number such as 3");
+            .Where(v => v >= 0, "this count is too large; the largest is 2,147,483,647");
+
+    /// <summary>Larger amounts are refused by the parser (<see cref="RuleParser"/>); the checker's limits are far lower.</summary>
+    internal const long LargestDurationAmount = 1_000_000_000;
 
     static readonly TokenListParser<DslToken, DurationLiteral> Duration =
         Token.EqualTo(DslToken.Duration)
             .Select(t =>
             {
                 var text = t.ToStringValue();
-                return long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) && amount <= 1_000_000_000
+                return long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) && amount <= LargestDurationAmount
                     ? new DurationLiteral(amount, UnitOf(text[^1]))
                     : null;
             })

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using EventSourcedJourneys.Dsl.Ast;
 using EventSourcedJourneys.Dsl.Diagnostics;
@@ -177,9 +178,21 @@ public static class RuleParser
             DslToken.Invalid when value.StartsWith('"') => (DiagnosticCodes.InvalidCharacter,
                 "this text contains a control character or an unknown escape; use \\\" \\\\ \\n \\t \\r or \\uXXXX"),
             DslToken.Invalid => (DiagnosticCodes.InvalidCharacter, $"unexpected character {Describe(value)}"),
+            // Out of range values are reported here: inside the grammar's alternatives their message would be lost
+            // to "expected a value", which is what the marketer wrote.
+            DslToken.Number when !IsDecimal(value) => (DiagnosticCodes.Syntax,
+                $"`{Clip(value)}` is too large a number; the largest is 79228162514264337593543950335"),
+            DslToken.Percent when !IsDecimal(value[..^1]) => (DiagnosticCodes.Syntax,
+                $"`{Clip(value)}` is not a share of the contacts; give a percentage above 0 and below 100, such as 10%"),
+            DslToken.Duration when !(long.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount)
+                                     && amount <= Grammar.LargestDurationAmount) => (DiagnosticCodes.Syntax,
+                $"`{Clip(value)}` is far too long; no duration in a rule may be longer than 3650d"),
             _ => null,
         };
     }
+
+    static bool IsDecimal(string value) =>
+        decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _);
 
     /// <summary>At most 20 UTF-16 units, never half of a character outside the Basic Multilingual Plane.</summary>
     static string Clip(string value) =>

@@ -1,5 +1,6 @@
 using System.Text;
 using EventSourcedJourneys.Domain.Messages;
+using EventSourcedJourneys.Dsl.Compilation;
 using JasperFx.Events;
 using Marten;
 using NodaTime;
@@ -89,20 +90,7 @@ public static class FunnelReports
         var tables = new FunnelStore(store.Options.Events.DatabaseSchemaName);
         var n = funnel.Steps.Count;
 
-        var group = breakdown?.Kind switch
-        {
-            null => "null::text",
-            FunnelBreakdownKind.Property => $"(select e.data -> 'Properties' ->> @name from {tables.Events} e where e.seq_id = c.step1_seq)",
-            FunnelBreakdownKind.Trait =>
-                $"(select p.data -> 'Traits' ->> @name from {tables.People} m join {tables.Profiles} p on p.id = m.stream_id and p.tenant_id = @tenant " +
-                "where m.generation = @g and m.contact_id = c.contact_id and jsonb_exists(p.data -> 'Traits', @name) " +
-                "order by (p.data -> 'TraitTimes' ->> @name)::timestamptz desc nulls last, (m.stream_id = c.contact_id) desc limit 1)",
-            FunnelBreakdownKind.Campaign =>
-                $"case when exists (select 1 from {tables.People} m join {tables.Events} e on e.stream_id = m.stream_id " +
-                "where m.generation = @g and m.contact_id = c.contact_id and e.tenant_id = @tenant and e.type = @sent " +
-                $"and e.data ->> 'Rule' = @name and (e.data ->> 'SentAt')::timestamptz < c.step1_at) then '{Exposed}' else '{NotExposed}' end",
-            _ => throw new ArgumentOutOfRangeException(nameof(breakdown)),
-        };
+        var group = breakdown is null ? "null::text" : GroupExpression(tables, breakdown.Kind);
 
         var columns = new StringBuilder();
         for (var k = 1; k <= n; k++)
@@ -167,40 +155,73 @@ public static class FunnelReports
         }
         await transaction.CommitAsync(cancellation);
 
-        var ordered = groups.OrderBy(g => g.Value is null).ThenByDescending(g => g.Steps[0].Contacts)
-            .ThenBy(g => g.Value, StringComparer.Ordinal).ToList();
-        var rebuilding = definition.Building is { } b ? new FunnelRebuildStatus(b.Version, b.StartedAt, b.Done, b.Total) : null;
-        return new FunnelReport(definition.Id, active.Version, active.ContentHash, active.CompletedAt ?? active.StartedAt, from, to,
-            funnel.Within, overall, breakdown is null ? null : new FunnelBreakdownReport(breakdown.ToString(), ordered), rebuilding);
+        return Assemble(definition, active, funnel, from, to, breakdown, overall, groups);
     }
+
+    /// <summary>A breakdown's value for one chosen chain <c>c</c> (columns contact_id, step1_seq, step1_at); parameters
+    /// @name, @g, @tenant and @sent.</summary>
+    internal static string GroupExpression(FunnelStore tables, FunnelBreakdownKind kind) => kind switch
+    {
+        FunnelBreakdownKind.Property => $"(select e.data -> 'Properties' ->> @name from {tables.Events} e where e.seq_id = c.step1_seq)",
+        FunnelBreakdownKind.Trait =>
+            $"(select p.data -> 'Traits' ->> @name from {tables.People} m join {tables.Profiles} p on p.id = m.stream_id and p.tenant_id = @tenant " +
+            "where m.generation = @g and m.contact_id = c.contact_id and jsonb_exists(p.data -> 'Traits', @name) " +
+            "order by (p.data -> 'TraitTimes' ->> @name)::timestamptz desc nulls last, (m.stream_id = c.contact_id) desc limit 1)",
+        FunnelBreakdownKind.Campaign =>
+            $"case when exists (select 1 from {tables.People} m join {tables.Events} e on e.stream_id = m.stream_id " +
+            "where m.generation = @g and m.contact_id = c.contact_id and e.tenant_id = @tenant and e.type = @sent " +
+            $"and e.data ->> 'Rule' = @name and (e.data ->> 'SentAt')::timestamptz < c.step1_at) then '{Exposed}' else '{NotExposed}' end",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
 
     private static IReadOnlyList<FunnelStepReport> Empty(string[] events) => Steps(null, events);
 
     private static IReadOnlyList<FunnelStepReport> Steps(NpgsqlDataReader? reader, string[] events)
     {
-        var steps = new List<FunnelStepReport>(events.Length);
+        var counts = new long[events.Length];
+        var medians = new long?[events.Length];
+        var p90s = new long?[events.Length];
         var column = 2;
+        for (var k = 1; k <= events.Length; k++)
+        {
+            counts[k - 1] = reader?.GetInt64(column++) ?? 0;
+            if (k == 1) continue;
+            var percentiles = reader is null || reader.IsDBNull(column) ? null : reader.GetFieldValue<long?[]>(column);
+            column++;
+            medians[k - 1] = percentiles?[0];
+            p90s[k - 1] = percentiles?[1];
+        }
+        return Steps(events, counts, medians, p90s);
+    }
+
+    /// <summary>The steps of a report from each step's contacts and time percentiles (µs, from the previous step).</summary>
+    internal static IReadOnlyList<FunnelStepReport> Steps(string[] events, long[] counts, long?[] medians, long?[] p90s)
+    {
+        var steps = new List<FunnelStepReport>(events.Length);
         long first = 0, previous = 0;
         for (var k = 1; k <= events.Length; k++)
         {
-            var contacts = reader?.GetInt64(column++) ?? 0;
-            Duration? median = null, p90 = null;
-            if (k > 1)
-            {
-                var percentiles = reader is null || reader.IsDBNull(column) ? null : reader.GetFieldValue<long?[]>(column);
-                column++;
-                median = Micros(percentiles?[0]);
-                p90 = Micros(percentiles?[1]);
-            }
+            var contacts = counts[k - 1];
             if (k == 1) first = contacts;
             steps.Add(new FunnelStepReport(k, events[k - 1], contacts,
                 k == 1 ? (first > 0 ? 1.0 : null) : Ratio(contacts, previous),
                 Ratio(contacts, first),
-                median, p90,
+                k == 1 ? null : Micros(medians[k - 1]), k == 1 ? null : Micros(p90s[k - 1]),
                 k == 1 ? 0 : previous - contacts));
             previous = contacts;
         }
         return steps;
+    }
+
+    /// <summary>The report as the endpoint returns it, from the overall steps and the breakdown's groups (any order).</summary>
+    internal static FunnelReport Assemble(FunnelDefinition definition, FunnelGeneration active, CompiledFunnel funnel, Instant? from, Instant? to,
+        FunnelBreakdown? breakdown, IReadOnlyList<FunnelStepReport> overall, IEnumerable<FunnelBreakdownGroup> groups)
+    {
+        var ordered = groups.OrderBy(g => g.Value is null).ThenByDescending(g => g.Steps[0].Contacts)
+            .ThenBy(g => g.Value, StringComparer.Ordinal).ToList();
+        var rebuilding = definition.Building is { } b ? new FunnelRebuildStatus(b.Version, b.StartedAt, b.Done, b.Total) : null;
+        return new FunnelReport(definition.Id, active.Version, active.ContentHash, active.CompletedAt ?? active.StartedAt, from, to,
+            funnel.Within, overall, breakdown is null ? null : new FunnelBreakdownReport(breakdown.ToString(), ordered), rebuilding);
     }
 
     private static Duration? Micros(long? micros) => micros is { } m ? Duration.FromTicks(m * 10) : null;

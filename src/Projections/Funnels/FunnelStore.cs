@@ -33,6 +33,8 @@ public sealed class FunnelStore(string schema)
     public string Periods => $"{Schema}.funnel_periods";
     public string People => $"{Schema}.funnel_people";
     public string Dirty => $"{Schema}.funnel_dirty";
+    public string Versions => $"{Schema}.funnel_versions";
+    public string Changes => $"{Schema}.funnel_changes";
     public string Events => $"{Schema}.mt_events";
     public string Profiles => $"{Schema}.mt_doc_contactprofile";
 
@@ -85,6 +87,19 @@ public sealed class FunnelStore(string schema)
         dirty.AddColumn<Guid>("generation").AsPrimaryKey();
         dirty.AddColumn<Guid>("stream_id").AsPrimaryKey();
         yield return dirty;
+
+        // ADR 0017: a generation's version counts the live writes into it; each write lists the contacts it replaced.
+        // The version row is updated last in the writer's transaction, so versions become visible in order.
+        var versions = new Table(new PostgresqlObjectName(Schema, "funnel_versions", SchemaUtils.IdentifierUsage.General));
+        versions.AddColumn<Guid>("generation").AsPrimaryKey();
+        versions.AddColumn<long>("version").NotNull();
+        yield return versions;
+
+        var changes = new Table(new PostgresqlObjectName(Schema, "funnel_changes", SchemaUtils.IdentifierUsage.General));
+        changes.AddColumn<Guid>("generation").AsPrimaryKey();
+        changes.AddColumn<long>("version").AsPrimaryKey();
+        changes.AddColumn("contacts", "uuid[]").NotNull();
+        yield return changes;
     }
 
     /// <summary>The persons holding these streams, by the contact profiles (a merged stream belongs to its survivor).</summary>
@@ -290,20 +305,34 @@ public sealed class FunnelStore(string schema)
             await periods.CompleteAsync(cancellation);
         }
 
-        await using var people = await connection.BeginBinaryImportAsync(
-            $"copy {People} (generation, stream_id, contact_id) from stdin (format binary)", cancellation);
-        foreach (var (person, list) in rows)
+        await using (var people = await connection.BeginBinaryImportAsync(
+            $"copy {People} (generation, stream_id, contact_id) from stdin (format binary)", cancellation))
         {
-            if (list.Count == 0) continue;
-            foreach (var stream in person.Streams)
+            foreach (var (person, list) in rows)
             {
-                await people.StartRowAsync(cancellation);
-                await people.WriteAsync(generation, NpgsqlDbType.Uuid, cancellation);
-                await people.WriteAsync(stream, NpgsqlDbType.Uuid, cancellation);
-                await people.WriteAsync(person.ContactId, NpgsqlDbType.Uuid, cancellation);
+                if (list.Count == 0) continue;
+                foreach (var stream in person.Streams)
+                {
+                    await people.StartRowAsync(cancellation);
+                    await people.WriteAsync(generation, NpgsqlDbType.Uuid, cancellation);
+                    await people.WriteAsync(stream, NpgsqlDbType.Uuid, cancellation);
+                    await people.WriteAsync(person.ContactId, NpgsqlDbType.Uuid, cancellation);
+                }
             }
+            await people.CompleteAsync(cancellation);
         }
-        await people.CompleteAsync(cancellation);
+        if (skipDirty) return;
+
+        // Live writes are versioned for the in-memory indexes (ADR 0017); the rebuild fills a generation before any report
+        // reads it. Last in the transaction: the version row stays locked only until the caller commits, right after.
+        await using var version = new NpgsqlCommand(
+            $"with v as (insert into {Versions} as t (generation, version) values (@g, 1) " +
+            "on conflict (generation) do update set version = t.version + 1 returning version), " +
+            $"c as (insert into {Changes} (generation, version, contacts) select @g, version, @streams from v returning version) " +
+            $"delete from {Changes} where generation = @g and version <= (select version from c) - {ChangesKept}", connection, transaction);
+        version.Parameters.AddWithValue("g", generation);
+        version.Parameters.AddWithValue("streams", streams);
+        await version.ExecuteNonQueryAsync(cancellation);
     }
 
     /// <summary>Drops a generation's rows (a replaced generation, or one abandoned by a newer definition).</summary>
@@ -311,11 +340,15 @@ public sealed class FunnelStore(string schema)
     {
         await using var command = new NpgsqlCommand(
             $"delete from {Chains} where generation = @g; delete from {Periods} where generation = @g; " +
-            $"delete from {People} where generation = @g; delete from {Dirty} where generation = @g;",
+            $"delete from {People} where generation = @g; delete from {Dirty} where generation = @g; " +
+            $"delete from {Versions} where generation = @g; delete from {Changes} where generation = @g;",
             connection);
         command.Parameters.AddWithValue("g", generation);
         await command.ExecuteNonQueryAsync(cancellation);
     }
 
     public static long Microseconds(NodaTime.Instant instant) => instant.ToUnixTimeTicks() / 10;
+
+    /// <summary>How many versions of changes a generation keeps: an index further behind reloads.</summary>
+    public const int ChangesKept = 10_000;
 }

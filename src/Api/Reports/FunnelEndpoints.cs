@@ -42,7 +42,7 @@ public static class FunnelEndpoints
     [WolverineGet("/funnels/{name}/report", Name = "GetFunnelReport")]
     [Tags("Reports")]
     public static async Task<IResult> Report(string name, string? from, string? to, string? breakdown, IQuerySession session,
-        CancellationToken cancellation)
+        FunnelIndexes indexes, CancellationToken cancellation)
     {
         var errors = new Dictionary<string, string[]>();
         var start = ParseInstant(from, "from", errors);
@@ -65,7 +65,7 @@ public static class FunnelEndpoints
             if (definition?.Building is { } b) problem.Extensions["rebuilding"] = new FunnelRebuildStatus(b.Version, b.StartedAt, b.Done, b.Total);
             return Results.Problem(problem);
         }
-        return Results.Ok(await FunnelReports.ComputeAsync(session.DocumentStore, session.TenantId, definition, start, end, by, cancellation));
+        return Results.Ok(await indexes.ComputeAsync(session.DocumentStore, session.TenantId, definition, start, end, by, cancellation));
     }
 
     private static Instant? ParseInstant(string? text, string field, Dictionary<string, string[]> errors)

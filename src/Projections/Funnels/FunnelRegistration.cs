@@ -17,10 +17,12 @@ public static class FunnelRegistration
         return options;
     }
 
-    /// <summary>The rebuild of funnels (on publish and on request), also listed as a rebuildable projection.</summary>
+    /// <summary>The rebuild of funnels (on publish and on request), also listed as a rebuildable projection, and the
+    /// in-memory indexes reports are answered from (ADR 0017).</summary>
     public static IServiceCollection AddFunnelRebuilds(this IServiceCollection services)
     {
         services.AddSingleton<FunnelRebuilder>();
+        services.AddSingleton<FunnelIndexes>();
         services.AddSingleton<IRebuildableProjection>(provider => provider.GetRequiredService<FunnelRebuilder>());
         return services;
     }

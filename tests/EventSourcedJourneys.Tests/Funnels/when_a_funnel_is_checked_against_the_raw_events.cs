@@ -25,11 +25,11 @@ namespace EventSourcedJourneys.Tests.Funnels;
 /// </summary>
 public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture app) : IntegrationTest(app)
 {
-    private const int Contacts = 2000;
-    private const string Funnel = """
+    internal const int Contacts = 2000;
+    internal const string Funnel = """
         funnel checkout = event "viewed" -> event "cart" where properties.total > 50 -> event "order" within 2d
         """;
-    private static readonly Instant Origin = Instant.FromUtc(2026, 10, 1, 0, 0);
+    internal static readonly Instant Origin = Instant.FromUtc(2026, 10, 1, 0, 0);
 
     [Fact]
     public async Task the_report_equals_an_independent_query_and_the_live_data_equals_a_rebuild()
@@ -38,7 +38,7 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
         var calls = Generate(new Random(20261125));
         foreach (var batch in calls.Chunk(200))
             await App.PostCallAsync("/v1/batch", JsonSerializer.Serialize(new { batch }));
-        await AppendCampaignMessagesAsync(new Random(7));
+        await AppendCampaignMessagesAsync(App, new Random(7));
         var store = App.Host.DocumentStore();
         await store.WaitForNonStaleProjectionDataAsync(180.Seconds());
 
@@ -105,7 +105,7 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
 
     /// <summary>Each contact: 0–9 events on a coarse grid of minutes (so event times tie), some before an identify that
     /// merges an anonymous history into the user; all calls then arrive in a shuffled order.</summary>
-    private static List<object> Generate(Random random)
+    internal static List<object> Generate(Random random)
     {
         var calls = new List<object>();
         var merges = new List<object>();
@@ -148,10 +148,10 @@ public sealed class when_a_funnel_is_checked_against_the_raw_events(AppFixture a
     private static string Text(Instant at) => at.ToString("uuuu-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Messages of the trigger "welcome" sent to a third of the users, appended as the engine appends them.</summary>
-    private async Task AppendCampaignMessagesAsync(Random random)
+    internal static async Task AppendCampaignMessagesAsync(AppFixture app, Random random, int offset = 0)
     {
-        await using var session = App.Host.DocumentStore().LightweightSession("acme");
-        for (var c = 0; c < Contacts; c += 3)
+        await using var session = app.Host.DocumentStore().LightweightSession("acme");
+        for (var c = offset; c < Contacts; c += 3)
         {
             var contact = await ContactProfiles.FindAsync(session, Identity.User($"u-{c}"));
             if (contact is null) continue;

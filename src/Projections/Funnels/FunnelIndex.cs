@@ -113,74 +113,77 @@ internal sealed class FunnelIndexState(
     /// <summary>
     /// Each contact's chosen chain among its chains with a step-1 time in [from, to) (µs): the deepest, then the earliest
     /// step-1 event, then the first stored — the scan runs in that order, so the first deepest chain seen wins. What the
-    /// report needs of the chosen chain is copied as the scan finds it (sequential reads; the chain arrays are far larger
-    /// than the per-contact ones). <paramref name="codes"/>: a property column of the base chains to carry along.
+    /// report needs of the chosen chain is copied as the scan finds it, into one record per contact (the chain arrays are
+    /// read sequentially and are far larger than the per-contact records). <paramref name="codes"/>: a property column
+    /// of the base chains to carry along.
     /// </summary>
     public Choice Choose(long from, long to, int[]? codes)
     {
         var stride = Base.Stride;
+        var width = 2 + stride;
         var count = Math.Max(ContactCount, 1);
         var depth = ArrayPool<byte>.Shared.Rent(count);
-        var row = ArrayPool<int>.Shared.Rent(count);
-        var at = ArrayPool<long>.Shared.Rent(count);
-        var deltas = ArrayPool<long>.Shared.Rent(count * Math.Max(stride, 1));
-        var code = codes is null ? null : ArrayPool<int>.Shared.Rent(count);
+        // Per contact: step-1 time, (row << 32 | property code), the times between steps.
+        var best = ArrayPool<long>.Shared.Rent(count * width);
         Array.Clear(depth, 0, ContactCount);
-        var touched = new List<int>();
+        var touched = 0;
         try
         {
-            Scan(Base, skipReplaced: true, overlay: false);
-            Scan(Overlay, skipReplaced: false, overlay: true);
+            touched += Scan(Base, true, false);
+            touched += Scan(Overlay, false, true);
 
-            // Compact the chosen chains, in contact order when most contacts are in the range (sequential reads).
-            IEnumerable<int> order = touched.Count > ContactCount / 4 ? Enumerable.Range(0, ContactCount) : touched;
-            var choice = new Choice(touched.Count, stride);
+            var choice = new Choice(touched, stride);
             var n = 0;
-            foreach (var contact in order)
+            void Take(int contact)
             {
-                var d = depth[contact];
-                if (d == 0) continue;
+                var record = contact * width;
                 choice.Contact[n] = contact;
-                choice.Depth[n] = d;
-                choice.At[n] = at[contact];
-                choice.Row[n] = row[contact];
-                if (code is not null) choice.Code[n] = code[contact];
-                Array.Copy(deltas, contact * stride, choice.Deltas, n * stride, stride);
+                choice.Depth[n] = depth[contact];
+                choice.At[n] = best[record];
+                choice.Row[n] = (int)(best[record + 1] >> 32);
+                choice.Code[n] = (int)best[record + 1];
+                Array.Copy(best, record + 2, choice.Deltas, n * stride, stride);
                 n++;
+            }
+            for (var contact = 0; contact < ContactCount && n < touched; contact++)
+            {
+                if (depth[contact] != 0) Take(contact);
             }
             return choice;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(depth);
-            ArrayPool<int>.Shared.Return(row);
-            ArrayPool<long>.Shared.Return(at);
-            ArrayPool<long>.Shared.Return(deltas);
-            if (code is not null) ArrayPool<int>.Shared.Return(code);
+            ArrayPool<long>.Shared.Return(best);
         }
 
-        void Scan(ChainColumns chains, bool skipReplaced, bool overlay)
+        int Scan(ChainColumns chains, bool skipReplaced, bool overlay)
         {
-            var end = chains.LowerBound(to);
-            var contacts = chains.Contact;
-            var depths = chains.Depth;
-            var times = chains.At;
-            var steps = chains.Deltas;
+            var first = chains.LowerBound(from);
+            var length = chains.LowerBound(to) - first;
+            if (length <= 0) return 0;
+            var contacts = chains.Contact.AsSpan(first, length);
+            var depths = chains.Depth.AsSpan(first, length);
+            var times = chains.At.AsSpan(first, length);
+            var steps = chains.Deltas.AsSpan(first * stride, length * stride);
             var replaced = Replaced;
-            for (var i = chains.LowerBound(from); i < end; i++)
+            var added = 0;
+            for (var i = 0; i < contacts.Length; i++)
             {
                 var contact = contacts[i];
-                if (skipReplaced && (replaced[contact >> 6] & (1UL << contact)) != 0) continue;
                 var d = depths[i];
                 var current = depth[contact];
                 if (d <= current) continue;
-                if (current == 0) touched.Add(contact);
+                if (skipReplaced && (replaced[contact >> 6] & (1UL << contact)) != 0) continue;
+                if (current == 0) added++;
                 depth[contact] = d;
-                at[contact] = times[i];
-                row[contact] = overlay ? ~i : i;
-                if (code is not null) code[contact] = overlay ? -1 : codes![i];
-                for (var k = 0; k < stride; k++) deltas[contact * stride + k] = steps[i * stride + k];
+                var row = first + i;
+                var record = contact * width;
+                best[record] = times[i];
+                best[record + 1] = ((long)(overlay ? ~row : row) << 32) | (uint)(codes is null ? 0 : overlay ? -1 : codes[row]);
+                for (var k = 0; k < stride; k++) best[record + 2 + k] = steps[i * stride + k];
             }
+            return added;
         }
     }
 }

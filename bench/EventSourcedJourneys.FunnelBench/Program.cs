@@ -105,24 +105,133 @@ var ranges = new (string Name, Instant? From, Instant? To, FunnelBreakdown? By)[
     ("all 90 days", null, null, null),
     ("7 days by property:source", origin + Duration.FromDays(40), origin + Duration.FromDays(47), new FunnelBreakdown(FunnelBreakdownKind.Property, "source")),
     ("all 90 days by property:source", null, null, new FunnelBreakdown(FunnelBreakdownKind.Property, "source")),
+    ("7 days by trait:plan", origin + Duration.FromDays(40), origin + Duration.FromDays(47), new FunnelBreakdown(FunnelBreakdownKind.Trait, "plan")),
+    ("all 90 days by trait:plan", null, null, new FunnelBreakdown(FunnelBreakdownKind.Trait, "plan")),
+    ("7 days by campaign:welcome", origin + Duration.FromDays(40), origin + Duration.FromDays(47), new FunnelBreakdown(FunnelBreakdownKind.Campaign, "welcome")),
+    ("all 90 days by campaign:welcome", null, null, new FunnelBreakdown(FunnelBreakdownKind.Campaign, "welcome")),
 };
-foreach (var (name, from, to, by) in ranges)
+// --paths sql,memory: the SQL path over the tables (ADR 0013) and the in-memory index (ADR 0017, the endpoint's path);
+// --ranges a,b: only the ranges whose names contain one of these.
+var paths = Arg("--paths", "memory").Split(',');
+var only = Arg("--ranges", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+if (only.Length > 0) ranges = ranges.Where(r => only.Any(o => r.Name.Contains(o, StringComparison.Ordinal))).ToArray();
+using var indexes = new FunnelIndexes(NullLogger<FunnelIndexes>.Instance);
+if (paths.Contains("memory") || args.Contains("--compare"))
 {
-    var times = new List<double>();
-    FunnelReport? report = null;
-    for (var i = 0; i < 2; i++) report = await FunnelReports.ComputeAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
-    var reportCpu = cpu.Start();
-    for (var i = 0; i < runs; i++)
+    // The async daemon's high-water mark, as the daemon leaves it once it has seen every event (the benchmark runs no
+    // daemon): trait and campaign columns re-read the persons with events above it (ADR 0017).
+    await ExecuteAsync(connectionString,
+        "delete from journeys.mt_event_progression where name = 'HighWaterMark'; " +
+        "insert into journeys.mt_event_progression (name, last_seq_id) select 'HighWaterMark', coalesce(max(seq_id), 0) from journeys.mt_events");
+    GC.Collect();
+    var before = GC.GetTotalMemory(forceFullCollection: true);
+    var loadWatch = Stopwatch.StartNew();
+    var loadCpu = cpu.Start();
+    await indexes.ComputeFromMemoryAsync(store, Tenant, definition, null, null, null, CancellationToken.None);
+    Console.WriteLine($"Index load: {loadWatch.Elapsed.TotalSeconds:N1} s; {loadCpu.Describe(1, "load")}; load average {LoadAverage()}");
+    loadWatch.Restart();
+    loadCpu = cpu.Start();
+    await indexes.ComputeFromMemoryAsync(store, Tenant, definition, null, null, new FunnelBreakdown(FunnelBreakdownKind.Property, "source"), CancellationToken.None);
+    Console.WriteLine($"Property column load (source): {loadWatch.Elapsed.TotalSeconds:N1} s; {loadCpu.Describe(1, "load")}; load average {LoadAverage()}");
+    foreach (var by in new[] { new FunnelBreakdown(FunnelBreakdownKind.Trait, "plan"), new FunnelBreakdown(FunnelBreakdownKind.Campaign, "welcome") })
     {
-        var watch = Stopwatch.StartNew();
-        report = await FunnelReports.ComputeAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
-        times.Add(watch.Elapsed.TotalMilliseconds);
+        loadWatch.Restart();
+        loadCpu = cpu.Start();
+        await indexes.ComputeFromMemoryAsync(store, Tenant, definition, null, null, by, CancellationToken.None);
+        Console.WriteLine($"Person column load ({by}): {loadWatch.Elapsed.TotalSeconds:N1} s; {loadCpu.Describe(1, "load")}; load average {LoadAverage()}");
     }
-    times.Sort();
-    Console.WriteLine($"Report {name,-30}: median {times[times.Count / 2],7:N1} ms, p90 {times[(int)(times.Count * 0.9)],7:N1} ms, " +
-                      $"min {times[0],7:N1} ms; {reportCpu.Describe(runs, "report")}; " +
-                      $"steps {string.Join(" / ", report!.Steps.Select(s => s.Contacts.ToString("N0")))}; " +
-                      $"median times {string.Join(" / ", report.Steps.Skip(1).Select(s => s.MedianTimeFromPrevious?.ToString("H:mm:ss", null)))}");
+    var after = GC.GetTotalMemory(forceFullCollection: true);
+    foreach (var (_, funnel, version, chains, overlay, people, bytes) in indexes.Describe())
+        Console.WriteLine($"Index {funnel}: version {version}, {chains:N0} chains (+{overlay:N0} changed), {people:N0} contacts, " +
+                          $"{bytes / 1e6:N0} MB in its arrays; managed heap grew {(after - before) / 1e6:N0} MB");
+}
+
+if (args.Contains("--compare"))
+{
+    // The index's report must be the SQL path's, field for field (the tests check this on small data; here at scale).
+    var json = EventSourcedJourneys.Domain.Time.JourneysJson.Create();
+    foreach (var (name, from, to, by) in ranges)
+    {
+        var sql = await FunnelReports.ComputeAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
+        var memory = await indexes.ComputeFromMemoryAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
+        var same = JsonSerializer.Serialize(sql, json) == JsonSerializer.Serialize(memory, json);
+        Console.WriteLine($"Compare {name,-31}: {(same ? "identical" : "DIFFERENT")}");
+        if (!same) Console.WriteLine($"  sql:    {JsonSerializer.Serialize(sql, json)}\n  memory: {JsonSerializer.Serialize(memory, json)}");
+    }
+}
+
+foreach (var path in paths)
+{
+    foreach (var (name, from, to, by) in ranges)
+    {
+        Task<FunnelReport> Compute() => path == "sql"
+            ? FunnelReports.ComputeAsync(store, Tenant, definition, from, to, by, CancellationToken.None)
+            : indexes.ComputeFromMemoryAsync(store, Tenant, definition, from, to, by, CancellationToken.None);
+        var times = new List<double>();
+        FunnelReport? report = null;
+        for (var i = 0; i < 2; i++) report = await Compute();
+        var reportCpu = cpu.Start();
+        for (var i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            report = await Compute();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"{path,-6} {name,-31}: median {times[times.Count / 2],7:N1} ms, p90 {times[(int)(times.Count * 0.9)],7:N1} ms, " +
+                          $"min {times[0],7:N1} ms; {reportCpu.Describe(runs, "report")}; " +
+                          $"steps {string.Join(" / ", report!.Steps.Select(s => s.Contacts.ToString("N0")))}; " +
+                          $"median times {string.Join(" / ", report.Steps.Skip(1).Select(s => s.MedianTimeFromPrevious?.ToString("H:mm:ss", null)))}" +
+                          (report.Breakdown is { } b ? $"; {b.Groups.Count} groups" : "") + $"; load average {LoadAverage()}");
+    }
+}
+
+if (paths.Contains("memory"))
+{
+    // Live changes: persons rewritten as the live projection writes them (same chains, a new version each), then the
+    // first report after them applies the changes; then a report at the same version.
+    var generation = definition.Active!.Id;
+    var tables = new FunnelStore(store.Options.Events.DatabaseSchemaName);
+    foreach (var changed in new[] { 100, 1_000, 10_000 })
+    {
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            var persons = new Dictionary<Guid, List<FunnelChain>>();
+            await using (var read = new NpgsqlCommand(
+                $"select contact_id, step1_seq, times from {tables.Chains} where generation = @g and contact_id = any(@ids)", connection))
+            {
+                read.Parameters.AddWithValue("g", generation);
+                read.Parameters.AddWithValue("ids", Enumerable.Range(0, changed).Select(c => ContactId(c * 37 % contacts)).ToArray());
+                await using var reader = await read.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    var id = reader.GetGuid(0);
+                    if (!persons.TryGetValue(id, out var list)) persons[id] = list = [];
+                    list.Add(new FunnelChain(reader.GetInt64(1), reader.GetFieldValue<long[]>(2).Select(t => Instant.FromUnixTimeTicks(t * 10)).ToList()));
+                }
+            }
+            // One write per 100 persons, as the daemon's batches write them.
+            foreach (var batch in persons.Chunk(100))
+            {
+                await using var transaction = await connection.BeginTransactionAsync();
+                await tables.ReplaceAsync(connection, transaction, generation,
+                    batch.Select(p => (new FunnelPerson(p.Key, [p.Key]), (IReadOnlyList<FunnelChain>)p.Value)).ToList(), markDirty: false, skipDirty: false,
+                    CancellationToken.None);
+                await transaction.CommitAsync();
+            }
+        }
+        var watch = Stopwatch.StartNew();
+        var report = await indexes.ComputeFromMemoryAsync(store, Tenant, definition, origin + Duration.FromDays(30), origin + Duration.FromDays(60), null,
+            CancellationToken.None);
+        var first = watch.Elapsed.TotalMilliseconds;
+        watch.Restart();
+        await indexes.ComputeFromMemoryAsync(store, Tenant, definition, origin + Duration.FromDays(30), origin + Duration.FromDays(60), null,
+            CancellationToken.None);
+        Console.WriteLine($"After {changed:N0} persons changed: 30 days in {first:N1} ms (applying the changes), then {watch.Elapsed.TotalMilliseconds:N1} ms; " +
+                          $"steps {string.Join(" / ", report.Steps.Select(s => s.Contacts.ToString("N0")))}; " +
+                          $"{string.Join("; ", indexes.Describe().Select(d => $"version {d.Version}, {d.Overlay:N0} changed chains"))}");
+    }
 }
 Console.WriteLine($"Load average at the end: {LoadAverage()}");
 return 0;

@@ -110,32 +110,56 @@ internal sealed class FunnelIndexState(
 
     public bool IsReplaced(int contact) => (Replaced[contact >> 6] & (1UL << contact)) != 0;
 
+    /// <summary>Ranges with more chains than this are scanned in two halves at once, merged per contact.</summary>
+    private const int ParallelFrom = 400_000;
+
     /// <summary>
     /// Each contact's chosen chain among its chains with a step-1 time in [from, to) (µs): the deepest, then the earliest
     /// step-1 event, then the first stored — the scan runs in that order, so the first deepest chain seen wins. What the
     /// report needs of the chosen chain is copied as the scan finds it, into one record per contact (the chain arrays are
-    /// read sequentially and are far larger than the per-contact records). <paramref name="codes"/>: a property column
-    /// of the base chains to carry along.
+    /// read sequentially and are far larger than the per-contact records). Large ranges are scanned as two halves in
+    /// parallel; per contact the first half's chain wins unless the second half's is deeper (it comes later in the
+    /// order). <paramref name="codes"/>: a property column of the base chains to carry along.
     /// </summary>
     public Choice Choose(long from, long to, int[]? codes)
     {
         var stride = Base.Stride;
         var width = 2 + stride;
         var count = Math.Max(ContactCount, 1);
+        var first = Base.LowerBound(from);
+        var end = Base.LowerBound(to);
+        var split = end - first > ParallelFrom ? first + (end - first) / 2 : end;
         var depth = ArrayPool<byte>.Shared.Rent(count);
-        // Per contact: step-1 time, (row << 32 | property code), the times between steps.
         var best = ArrayPool<long>.Shared.Rent(count * width);
-        Array.Clear(depth, 0, ContactCount);
-        var touched = 0;
+        var later = split < end ? ArrayPool<byte>.Shared.Rent(count) : null;
+        var laterBest = later is null ? null : ArrayPool<long>.Shared.Rent(count * width);
         try
         {
-            touched += Scan(Base, true, false);
-            touched += Scan(Overlay, false, true);
+            var second = later is null ? null : Task.Run(() =>
+            {
+                Array.Clear(later, 0, ContactCount);
+                Scan(Base, split, end, later, laterBest!, skipReplaced: true, overlay: false);
+            });
+            Array.Clear(depth, 0, ContactCount);
+            Scan(Base, first, split, depth, best, skipReplaced: true, overlay: false);
+            Scan(Overlay, Overlay.LowerBound(from), Overlay.LowerBound(to), depth, best, skipReplaced: false, overlay: true);
+            second?.GetAwaiter().GetResult();
 
+            var touched = 0;
+            for (var contact = 0; contact < ContactCount; contact++)
+            {
+                if (later is not null && later[contact] > depth[contact])
+                {
+                    depth[contact] = later[contact];
+                    Array.Copy(laterBest!, contact * width, best, contact * width, width);
+                }
+                if (depth[contact] != 0) touched++;
+            }
             var choice = new Choice(touched, stride);
             var n = 0;
-            void Take(int contact)
+            for (var contact = 0; contact < ContactCount && n < touched; contact++)
             {
+                if (depth[contact] == 0) continue;
                 var record = contact * width;
                 choice.Contact[n] = contact;
                 choice.Depth[n] = depth[contact];
@@ -145,45 +169,38 @@ internal sealed class FunnelIndexState(
                 Array.Copy(best, record + 2, choice.Deltas, n * stride, stride);
                 n++;
             }
-            for (var contact = 0; contact < ContactCount && n < touched; contact++)
-            {
-                if (depth[contact] != 0) Take(contact);
-            }
             return choice;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(depth);
             ArrayPool<long>.Shared.Return(best);
+            if (later is not null) ArrayPool<byte>.Shared.Return(later);
+            if (laterBest is not null) ArrayPool<long>.Shared.Return(laterBest);
         }
 
-        int Scan(ChainColumns chains, bool skipReplaced, bool overlay)
+        void Scan(ChainColumns chains, int start, int stop, byte[] depths, long[] records, bool skipReplaced, bool overlay)
         {
-            var first = chains.LowerBound(from);
-            var length = chains.LowerBound(to) - first;
-            if (length <= 0) return 0;
-            var contacts = chains.Contact.AsSpan(first, length);
-            var depths = chains.Depth.AsSpan(first, length);
-            var times = chains.At.AsSpan(first, length);
-            var steps = chains.Deltas.AsSpan(first * stride, length * stride);
+            var length = stop - start;
+            if (length <= 0) return;
+            var contacts = chains.Contact.AsSpan(start, length);
+            var chainDepths = chains.Depth.AsSpan(start, length);
+            var times = chains.At.AsSpan(start, length);
+            var steps = chains.Deltas.AsSpan(start * stride, length * stride);
             var replaced = Replaced;
-            var added = 0;
             for (var i = 0; i < contacts.Length; i++)
             {
                 var contact = contacts[i];
-                var d = depths[i];
-                var current = depth[contact];
-                if (d <= current) continue;
+                var d = chainDepths[i];
+                if (d <= depths[contact]) continue;
                 if (skipReplaced && (replaced[contact >> 6] & (1UL << contact)) != 0) continue;
-                if (current == 0) added++;
-                depth[contact] = d;
-                var row = first + i;
+                depths[contact] = d;
+                var row = start + i;
                 var record = contact * width;
-                best[record] = times[i];
-                best[record + 1] = ((long)(overlay ? ~row : row) << 32) | (uint)(codes is null ? 0 : overlay ? -1 : codes[row]);
-                for (var k = 0; k < stride; k++) best[record + 2 + k] = steps[i * stride + k];
+                records[record] = times[i];
+                records[record + 1] = ((long)(overlay ? ~row : row) << 32) | (uint)(codes is null ? 0 : overlay ? -1 : codes[row]);
+                for (var k = 0; k < stride; k++) records[record + 2 + k] = steps[i * stride + k];
             }
-            return added;
         }
     }
 }

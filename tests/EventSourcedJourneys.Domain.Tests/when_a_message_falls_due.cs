@@ -13,13 +13,16 @@ public sealed class when_a_message_falls_due
     private static readonly Instant Entry = Instant.FromUtc(2026, 12, 3, 13, 0);
     private static readonly Instant Due = Entry + Duration.FromMinutes(30);
     private static readonly ContactEvent RecentOrder = Event("order_completed", Entry - Duration.FromDays(10));
+    private static readonly ContactEvent Cart = Event("cart_updated", Entry, """{"total": 150}""");
 
     private static PendingMessage Pending(string trigger = "abandoned_cart_over_100", Channel channel = Channel.Email, bool transactional = false) =>
-        new(new MessageScheduled(Contact, Guid.NewGuid(), channel, "cart-reminder", Entry, Due, Rule(trigger), transactional, Entry), Entry);
+        new(new MessageScheduled(Contact, Guid.NewGuid(), channel, "cart-reminder", Entry, Due, Rule(trigger), transactional, Entry, Cart.Ref), Entry);
 
+    /// <summary><paramref name="decidedUnder"/>: the version live at due time, by default the one that scheduled the message.</summary>
     private static DueOutcome Decide(PendingMessage pending, ContactEvent[] events, Instant? now = null, DeliveryHistory? history = null,
-        ContactReachability? reach = null, CompiledTrigger? trigger = null, bool live = true) =>
-        DueDecisions.OnDue(pending, live ? trigger ?? Compiled.FindTrigger(pending.Scheduled.Rule!.Name) : null, Compiled.Policies,
+        ContactReachability? reach = null, CompiledTrigger? trigger = null, bool live = true, RuleVersionRef? decidedUnder = null) =>
+        DueDecisions.OnDue(pending, live ? trigger ?? Compiled.FindTrigger(pending.Scheduled.Rule!.Name) : null,
+            live ? decidedUnder ?? pending.Scheduled.Rule : null, Compiled.Policies,
             ContactWith(events), events, history ?? DeliveryHistory.Empty, reach ?? Reachable(Channel.Email, Channel.Sms), Paris,
             DateTimeZone.Utc, "acme", now ?? Due);
 
@@ -110,4 +113,41 @@ public sealed class when_a_message_falls_due
         var outcome = Assert.IsType<NotSentNow>(Decide(welcome, [], now: Instant.FromUtc(2026, 12, 3, 5, 0))); // 06:00 in Paris
         Assert.Equal(Instant.FromUtc(2026, 12, 3, 8, 0), outcome.Rescheduled!.To);
     }
+
+    [Fact]
+    public void every_decision_names_the_version_live_then_and_the_event_that_started_the_message()
+    {
+        // Republished during the wait: version 2 is live at due time, version 1 scheduled the message.
+        var republished = new RuleVersionRef("abandoned_cart_over_100", 2, new string('b', 64));
+        var order = Event("order_completed", Entry + Duration.FromMinutes(29));
+        var sent = new DeliveryHistory(
+            Enumerable.Range(1, 3).Select(i => new ReceivedMessage(Guid.NewGuid(), "welcome", false, Due - Duration.FromHours(i))).ToList(), []);
+        var decisions = new IDecisionRecord[]
+        {
+            Decided<MessageCancelled>(Decide(Pending(), [RecentOrder, order], decidedUnder: republished)),
+            Decided<MessageSuppressed>(Decide(Pending(), [], decidedUnder: republished)),
+            Decided<MessageRescheduled>(Decide(Pending(), [RecentOrder], now: Instant.FromUtc(2026, 12, 3, 22, 0), decidedUnder: republished)),
+            Decided<MessageSuppressed>(Decide(Pending(), [RecentOrder], history: sent, decidedUnder: republished)),
+            Decided<MessageSuppressed>(Decide(Pending(), [RecentOrder], reach: Reachable(Channel.Sms), decidedUnder: republished)),
+        };
+
+        Assert.All(decisions, d =>
+        {
+            Assert.Equal(republished, d.DecidedUnder);
+            Assert.Equal(Cart.Ref, d.TriggeringEvent);
+        });
+        Assert.Equal([SuppressionReason.Audience, SuppressionReason.FrequencyCap, SuppressionReason.MissingAddress],
+            decisions.OfType<MessageSuppressed>().Select(s => s.Reason));
+    }
+
+    [Fact]
+    public void a_trigger_no_longer_live_names_no_version_but_still_the_triggering_event()
+    {
+        var suppressed = Decided<MessageSuppressed>(Decide(Pending(), [RecentOrder], live: false));
+        Assert.Null(suppressed.DecidedUnder);
+        Assert.Equal(Cart.Ref, suppressed.TriggeringEvent);
+    }
+
+    private static T Decided<T>(DueOutcome outcome) where T : IDecisionRecord =>
+        Assert.IsType<T>(Assert.Single(Assert.IsType<NotSentNow>(outcome).Events));
 }

@@ -21,6 +21,10 @@ public sealed class when_a_trigger_holds_out_a_control_group
         """).Document!;
 
     private static readonly Instant Now = Instant.FromUtc(2026, 12, 3, 13, 0);
+    private static readonly EventRef Signup = new(Guid.Parse("0195a6c1-0000-7000-8000-0000000000ab"), 7, "signed_up", Now);
+
+    /// <summary>Version 2, published while the message waited; version 1 (<c>Rule("promo")</c>) scheduled it.</summary>
+    private static readonly RuleVersionRef Republished = new("promo", 2, new string('c', 64));
 
     /// <summary>docs/semantics.md's formula, written out again here: SHA-256 of "workspace/trigger/contact", first 8 bytes
     /// big-endian, modulo 10,000.</summary>
@@ -37,8 +41,8 @@ public sealed class when_a_trigger_holds_out_a_control_group
     private static DueOutcome Decide(Guid contact, ContactReachability? reach = null, string workspace = "acme")
     {
         var pending = new PendingMessage(new MessageScheduled(contact, Guid.Parse("0195a6c1-0000-7000-8000-0000000000ee"), Channel.Email, "promo",
-            Now, Now, Rule("promo"), false, Now), Now);
-        return DueDecisions.OnDue(pending, Rules.FindTrigger("promo"), Rules.Policies, ContactWith(), [], DeliveryHistory.Empty,
+            Now, Now, Rule("promo"), false, Now, Signup), Now);
+        return DueDecisions.OnDue(pending, Rules.FindTrigger("promo"), Republished, Rules.Policies, ContactWith(), [], DeliveryHistory.Empty,
             reach ?? Reachable(Channel.Email), DateTimeZone.Utc, DateTimeZone.Utc, workspace, Now);
     }
 
@@ -70,6 +74,7 @@ public sealed class when_a_trigger_holds_out_a_control_group
             }
             var withheld = Assert.IsType<MessageWithheld>(Assert.Single(Assert.IsType<NotSentNow>(outcome).Events));
             Assert.Equal((contact, Rule("promo"), Channel.Email, Now), (withheld.ContactId, withheld.Rule, withheld.Channel, withheld.DecidedAt));
+            Assert.Equal((Republished, Signup), (withheld.DecidedUnder, withheld.TriggeringEvent));
             Assert.Equal("50%", withheld.Facts["controlGroup"]);
             Assert.Equal(DocumentedBucket("acme", "promo", contact).ToString(System.Globalization.CultureInfo.InvariantCulture), withheld.Facts["bucket"]);
             Assert.Equal("5000", withheld.Facts["heldOutBelow"]);

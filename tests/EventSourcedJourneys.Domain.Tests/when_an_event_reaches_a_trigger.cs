@@ -70,6 +70,7 @@ public sealed class when_an_event_reaches_a_trigger
         var suppressed = Assert.IsType<MessageSuppressed>(decided[1]);
         Assert.Equal(SuppressionReason.ReEligibility, suppressed.Reason);
         Assert.Equal("1 per 7d", suppressed.Facts["cap"]);
+        Assert.Equal((Rule("abandoned_cart_over_100"), cart.Ref), (suppressed.DecidedUnder, suppressed.TriggeringEvent));
 
         var longAgo = new DeliveryHistory([new ReceivedMessage(Guid.NewGuid(), "abandoned_cart_over_100", false, Now - Duration.FromDays(8))], []);
         Assert.IsType<MessageScheduled>(Decide(cart, longAgo)[1]);

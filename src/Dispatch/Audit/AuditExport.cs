@@ -4,8 +4,8 @@ using NodaTime;
 namespace EventSourcedJourneys.Dispatch.Audit;
 
 /// <summary>
-/// One line of the audit export (docs/audit.md): a recorded decision, with the rule it belongs to. Field names are
-/// stable; new fields may be added, none renamed or removed.
+/// One line of the audit export (docs/audit.md): a recorded decision, with the rule version it was made under. Field
+/// names are stable; new fields may be added, none renamed or removed.
 /// </summary>
 public sealed record AuditLine(
     long Sequence,
@@ -51,7 +51,9 @@ public static class AuditExport
             }
             var at = DecidedAt(e.Data);
             if (from is { } f && at < f || to is { } t && at >= t) continue;
-            var rule = rules.GetValueOrDefault(message.MessageId);
+            // Each decision's own version: at due time the one live then (a republish during the wait changes it). A decision
+            // recorded without one (before decisions named it, or once the trigger was archived) shows the version that started the message.
+            var rule = (e.Data as IDecisionRecord)?.DecidedUnder ?? rules.GetValueOrDefault(message.MessageId);
             yield return new AuditLine(e.Sequence, e.EventId, DecisionReplay.TypeName(e.Data), message.ContactId, message.MessageId, at, rule?.Name,
                 rule?.Version, rule?.ContentHash, e.Data);
         }

@@ -100,7 +100,7 @@ public static class DecisionReplay
                 case InboxMessageDelivered or MessageSent or MessageFailed when !cleared && scheduled is not null:
                     cleared = true;
                     decisions.Add(ReplayDue(trail, e, AttemptInstant(e.Data), scheduled with { DueAt = dueAt ?? scheduled.DueAt }, workspace,
-                        workspaceZone, webhookUrl, clearance: true));
+                        workspaceZone, webhookUrl, clearance: events.Skip(i).Where(a => a.Data is InboxMessageDelivered or MessageSent or MessageFailed).ToList()));
                     i--; // the attempt itself is listed below
                     break;
                 case MessageSent sent:
@@ -204,15 +204,15 @@ public static class DecisionReplay
     }
 
     private static DecisionTrace ReplayDue(AuditTrail trail, LoggedEvent decision, Instant now, MessageScheduled message, string workspace,
-        DateTimeZone workspaceZone, string? webhookUrl, bool clearance = false)
+        DateTimeZone workspaceZone, string? webhookUrl, IReadOnlyList<LoggedEvent>? clearance = null)
     {
         var differences = new List<FieldDifference>();
         var (document, live, note) = Compile(trail, decision.Sequence, null, differences);
-        var trigger = message.Rule?.Name is { } name && document is not null && live.Rules.TryGetValue(name, out var liveRule) && !liveRule.Paused
-            ? document.FindTrigger(name)
-            : null;
-        var ruleUsed = trigger is null || message.Rule is null ? null
-            : RuleTrace(trail, new RuleVersionRef(message.Rule.Name, live.Rules[message.Rule.Name].Version, live.Rules[message.Rule.Name].ContentHash));
+        var liveRule = message.Rule?.Name is { } name && document is not null ? live.Rules.GetValueOrDefault(name) : null;
+        // The version live then (paused or not) is the one the decision names; the trigger's checks run only if it is not paused.
+        var decidedUnder = liveRule is null ? null : new RuleVersionRef(liveRule.Name, liveRule.Version, liveRule.ContentHash);
+        var trigger = liveRule is { Paused: false } ? document!.FindTrigger(liveRule.Name) : null;
+        var ruleUsed = trigger is null || decidedUnder is null ? null : RuleTrace(trail, decidedUnder);
         var policies = document?.Policies ?? WorkspacePolicies.None;
 
         var facts = trail.FactsBefore(decision.StreamId, decision.Sequence);
@@ -223,18 +223,30 @@ public static class DecisionReplay
         var contactZone = facts.TimeZone ?? workspaceZone;
         var entry = message.EntryAt ?? message.ScheduledAt;
 
-        var outcome = DueDecisions.OnDue(new PendingMessage(message, entry), trigger, policies, facts.Snapshot, facts.Events, history, reach,
+        var outcome = DueDecisions.OnDue(new PendingMessage(message, entry), trigger, decidedUnder, policies, facts.Snapshot, facts.Events, history, reach,
             contactZone, workspaceZone, workspace, now);
         var checks = Checks(message, trigger, policies, facts, history, reach, contactZone, workspaceZone, workspace, entry, now);
 
         IReadOnlyList<string> replayedTypes;
-        if (clearance)
+        if (clearance is not null)
         {
             replayedTypes = outcome is ClearedToSend ? ["clearedToSend"] : ((NotSentNow)outcome).Events.Select(TypeName).ToList();
             if (outcome is NotSentNow notSent)
                 differences.Add(new FieldDifference("outcome", "clearedToSend", string.Join(",", notSent.Events.Select(TypeName))));
             else if (outcome is ClearedToSend { Channel: var channel } && channel != message.Channel)
                 differences.Add(new FieldDifference("channel", message.Channel.Name(), channel.Name()));
+            // Every delivery attempt names the version the message was cleared under and its triggering event.
+            var expected = Flatten(new DecisionNames(decidedUnder, message.TriggeringEvent));
+            foreach (var attempt in clearance)
+            {
+                if (attempt.Data is not IDecisionRecord record || IsUnnamed(record)) continue;
+                var recorded = Flatten(new DecisionNames(record.DecidedUnder, record.TriggeringEvent));
+                foreach (var key in recorded.Keys.Union(expected.Keys).OrderBy(k => k, StringComparer.Ordinal))
+                {
+                    var (a, b) = (recorded.GetValueOrDefault(key), expected.GetValueOrDefault(key));
+                    if (a != b) differences.Add(new FieldDifference($"{TypeName(attempt.Data)}[{attempt.Sequence}].{key}", a, b));
+                }
+            }
         }
         else
         {
@@ -247,9 +259,9 @@ public static class DecisionReplay
         }
 
         var replay = new ReplayResult(differences.Count == 0, decision.Sequence, now, replayedTypes, differences, note);
-        var account = DueAccount(decision.Data, clearance, checks, now) + " " + Verdict(replay);
-        return new DecisionTrace(clearance ? "cleared" : "due", decision.Sequence, now, account, clearance ? [] : [Recorded(decision)], ruleUsed,
-            replay, checks);
+        var account = DueAccount(decision.Data, clearance is not null, checks, now) + " " + Verdict(replay);
+        return new DecisionTrace(clearance is not null ? "cleared" : "due", decision.Sequence, now, account,
+            clearance is not null ? [] : [Recorded(decision)], ruleUsed, replay, checks);
     }
 
     private static DueChecks Checks(MessageScheduled message, CompiledTrigger? trigger, WorkspacePolicies policies, ContactFacts facts,
@@ -403,6 +415,14 @@ public static class DecisionReplay
             }
             var left = Flatten(recorded[i]);
             var right = Flatten(replayed[i]);
+            if (recorded[i] is IDecisionRecord old && IsUnnamed(old))
+            {
+                // Recorded before decisions named their rule version and triggering event: compared without them.
+                foreach (var key in right.Keys.Where(k => k.StartsWith("decidedUnder", StringComparison.Ordinal)
+                             || k.StartsWith("triggeringEvent", StringComparison.Ordinal)).ToList())
+                    right.Remove(key);
+                foreach (var key in left.Keys.Where(k => k is "decidedUnder" or "triggeringEvent").ToList()) left.Remove(key);
+            }
             foreach (var key in left.Keys.Union(right.Keys).OrderBy(k => k, StringComparer.Ordinal))
             {
                 var a = left.GetValueOrDefault(key);
@@ -411,6 +431,10 @@ public static class DecisionReplay
             }
         }
     }
+
+    private sealed record DecisionNames(RuleVersionRef? DecidedUnder, EventRef? TriggeringEvent);
+
+    private static bool IsUnnamed(IDecisionRecord record) => record is { DecidedUnder: null, TriggeringEvent: null };
 
     private static Dictionary<string, string?> Flatten(object value)
     {

@@ -53,13 +53,13 @@ public static class DeliverMessageHandler
         {
             case RenderOutcome.Failed failed:
                 session.Events.Append(command.ContactId, new MessageFailed(command.ContactId, command.MessageId, message.Channel,
-                    failed.Failure.ToString(), command.Attempt, Permanent: true, now));
+                    failed.Failure.ToString(), command.Attempt, Permanent: true, now, DecidedUnder(message, command), message.TriggeringEvent));
                 return outgoing;
 
             case RenderOutcome.Rendered { Content: var content } when message.Channel == Channel.InApp:
                 session.Events.Append(command.ContactId,
                     new InboxMessageDelivered(command.ContactId, command.MessageId, message.Template, content.Title ?? content.Subject,
-                        content.Body, content.Data, now),
+                        content.Body, content.Data, now, DecidedUnder(message, command), message.TriggeringEvent),
                     Sent(message, command, $"inbox:{command.MessageId:N}", now));
                 return outgoing;
 
@@ -84,15 +84,16 @@ public static class DeliverMessageHandler
                 break;
             case DeliveryAttempt.PermanentFailure permanent:
                 session.Events.Append(command.ContactId, new MessageFailed(command.ContactId, command.MessageId, message.Channel,
-                    permanent.Reason, command.Attempt, Permanent: true, now));
+                    permanent.Reason, command.Attempt, Permanent: true, now, DecidedUnder(message, command), message.TriggeringEvent));
                 break;
             case DeliveryAttempt.TransientFailure transient when command.Attempt >= MaxAttempts:
                 session.Events.Append(command.ContactId, new MessageFailed(command.ContactId, command.MessageId, message.Channel,
-                    $"gave up after {MaxAttempts} attempts: {transient.Reason}", command.Attempt, Permanent: true, now));
+                    $"gave up after {MaxAttempts} attempts: {transient.Reason}", command.Attempt, Permanent: true, now, DecidedUnder(message, command),
+                    message.TriggeringEvent));
                 break;
             case DeliveryAttempt.TransientFailure transient:
                 session.Events.Append(command.ContactId, new MessageFailed(command.ContactId, command.MessageId, message.Channel,
-                    transient.Reason, command.Attempt, Permanent: false, now));
+                    transient.Reason, command.Attempt, Permanent: false, now, DecidedUnder(message, command), message.TriggeringEvent));
                 var wait = transient.RetryAfter ?? Backoff[Math.Min(command.Attempt, Backoff.Length) - 1];
                 outgoing.Add((command with { Attempt = command.Attempt + 1 }).DelayedFor(wait.ToTimeSpan()));
                 break;
@@ -101,7 +102,10 @@ public static class DeliverMessageHandler
 
     private static MessageSent Sent(ScheduledMessage message, DeliverMessage command, string providerId, Instant now) =>
         new(command.ContactId, command.MessageId, message.Channel, providerId, command.Attempt, now, message.Rule, message.Transactional,
-            message.RuleVersionRef);
+            message.RuleVersionRef, DecidedUnder(message, command), message.TriggeringEvent);
+
+    // A command queued before it carried the version it was cleared under falls back to the one that scheduled the message.
+    private static RuleVersionRef? DecidedUnder(ScheduledMessage message, DeliverMessage command) => command.DecidedUnder ?? message.RuleVersionRef;
 
     private static async Task<TemplateEvent?> TriggeringEventAsync(IQuerySession session, EventRef reference, CancellationToken cancellation)
     {

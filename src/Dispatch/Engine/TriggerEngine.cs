@@ -115,7 +115,7 @@ public sealed class TriggerEngine(LiveRules live, IContactFacts contacts, IWorks
         foreach (var scheduled in decided.OfType<MessageScheduled>().Where(DueCheck.IsDecidedOnScheduling))
         {
             await DueCheck.DecideAsync(session, new PendingMessage(scheduled, scheduled.EntryAt ?? scheduled.ScheduledAt), trigger,
-                rules.Document.Policies, facts, history, zones, workspaceZone, now, outgoing, cancellation);
+                scheduled.Rule, rules.Document.Policies, facts, history, zones, workspaceZone, now, outgoing, cancellation);
         }
     }
 }

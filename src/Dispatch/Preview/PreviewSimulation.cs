@@ -176,7 +176,8 @@ public static class PreviewSimulation
                     var reach = message.Pending.Scheduled.Channel == Channel.Webhook && plan.WorkspaceWebhook is { } url
                         ? facts.Reach with { Addresses = new Dictionary<Channel, string>(facts.Reach.Addresses) { [Channel.Webhook] = url } }
                         : facts.Reach;
-                    var outcome = DueDecisions.OnDue(message.Pending, plan.Document.FindTrigger(message.Trigger), plan.Document.Policies,
+                    var outcome = DueDecisions.OnDue(message.Pending, plan.Document.FindTrigger(message.Trigger),
+                        plan.Triggers.GetValueOrDefault(message.Trigger), plan.Document.Policies,
                         facts.Snapshot, facts.Events, HistoryAt(now), reach, facts.TimeZone ?? plan.WorkspaceZone, plan.WorkspaceZone, plan.Workspace, now);
                     switch (outcome)
                     {

@@ -14,11 +14,13 @@ namespace EventSourcedJourneys.Dispatch.Scheduling;
 /// The checks a message passes when its wait is over (<see cref="DueDecisions"/>), with the workspace's settings
 /// filled in, and their outcome recorded: the events of a decision not to send (yet), or the message handed to delivery.
 /// Used when a delayed message falls due, and by the trigger engine for a message due the moment it is scheduled.
+/// <paramref name="decidedUnder"/> (in <c>DecideAsync</c>) is the trigger version live now: every decision names it, and a
+/// message cleared to send carries it to its delivery attempts.
 /// </summary>
 public static class DueCheck
 {
     public static async Task DecideAsync(IDocumentSession session, PendingMessage pending, CompiledTrigger? trigger,
-        WorkspacePolicies policies, ContactFacts facts, DeliveryHistory history, IWorkspaceSettings settings, DateTimeZone workspaceZone,
+        RuleVersionRef? decidedUnder, WorkspacePolicies policies, ContactFacts facts, DeliveryHistory history, IWorkspaceSettings settings, DateTimeZone workspaceZone,
         Instant now, OutgoingMessages outgoing, CancellationToken cancellation)
     {
         var message = pending.Scheduled;
@@ -26,7 +28,7 @@ public static class DueCheck
             ? facts.Reach with { Addresses = new Dictionary<Channel, string>(facts.Reach.Addresses) { [Channel.Webhook] = url } }
             : facts.Reach;
 
-        var outcome = DueDecisions.OnDue(pending, trigger, policies, facts.Snapshot, facts.Events, history, reach,
+        var outcome = DueDecisions.OnDue(pending, trigger, decidedUnder, policies, facts.Snapshot, facts.Events, history, reach,
             facts.TimeZone ?? workspaceZone, workspaceZone, session.TenantId, now);
 
         switch (outcome)
@@ -35,7 +37,7 @@ public static class DueCheck
                 session.Events.Append(message.ContactId, notSent.Events.Cast<object>().ToArray());
                 break;
             case ClearedToSend cleared:
-                outgoing.Add(new DeliverMessage(message.ContactId, message.MessageId, cleared.Channel, cleared.Address, Attempt: 1));
+                outgoing.Add(new DeliverMessage(message.ContactId, message.MessageId, cleared.Channel, cleared.Address, Attempt: 1, decidedUnder));
                 break;
         }
     }

@@ -14,8 +14,10 @@ namespace EventSourcedJourneys.Dispatch.Scheduling;
 /// <see cref="MessageRescheduled"/>.</summary>
 public sealed record MessageDue(Guid ContactId, Guid MessageId, Instant DueAt) : IContactMessage;
 
-/// <summary>Cleared by every check: hand the message to its channel.</summary>
-public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Channel, string Address, int Attempt) : IContactMessage;
+/// <summary>Cleared by every check: hand the message to its channel. <paramref name="DecidedUnder"/> is the trigger version
+/// live when it was cleared (null for a message scheduled through the API, and on commands queued before it was carried).</summary>
+public sealed record DeliverMessage(Guid ContactId, Guid MessageId, Channel Channel, string Address, int Attempt,
+    RuleVersionRef? DecidedUnder = null) : IContactMessage;
 
 /// <summary>
 /// When the wait is over: the delivery decisions (exception events, audience, send window, caps, address,
@@ -35,14 +37,15 @@ public static class MessageDueHandler
         var now = clock.GetCurrentInstant();
         var rules = await live.ForWorkspaceAsync(session.TenantId, cancellation);
         // A message scheduled through the API has no trigger: it skips the trigger's checks, not the workspace's.
-        var trigger = message.Rule is { } name && rules.Rules.TryGetValue(name, out var rule) && !rule.Paused
-            ? rules.Document.FindTrigger(name)
-            : null;
+        var current = message.Rule is { } name && rules.Rules.TryGetValue(name, out var rule) ? rule : null;
+        var trigger = current is { Paused: false } ? rules.Document.FindTrigger(current.Name) : null;
+        // The version live now, which a republish during the wait may have made differ from the one that scheduled it.
+        var decidedUnder = current is null ? null : new RuleVersionRef(current.Name, current.Version, current.ContentHash);
         var facts = await contacts.LoadAsync(session, due.ContactId, cancellation);
         var history = (await session.LoadAsync<ContactDeliveryLog>(due.ContactId, cancellation))?.History ?? DeliveryHistory.Empty;
         var workspaceZone = await zones.ZoneOfAsync(session.TenantId, cancellation);
         await DueCheck.DecideAsync(session, new PendingMessage(message.AsScheduled(), message.EntryAt ?? message.ScheduledAt), trigger,
-            rules.Document.Policies, facts, history, zones, workspaceZone, now, outgoing, cancellation);
+            decidedUnder, rules.Document.Policies, facts, history, zones, workspaceZone, now, outgoing, cancellation);
         return outgoing;
     }
 }

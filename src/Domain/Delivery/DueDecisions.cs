@@ -24,12 +24,15 @@ public sealed record ClearedToSend(Channel Channel, string Address) : DueOutcome
 /// What happens when a message's wait is over, in the order docs/semantics.md states: exception events, audience,
 /// send window, frequency caps, address and consent — and last, the trigger's control group, so that the contacts held out
 /// are exactly those who would otherwise have been sent the message. Pure and deterministic.
+/// Every decision names <c>decidedUnder</c>, the trigger version live now (null for a message scheduled through the API, or
+/// when the trigger is no longer live), and the message's triggering event.
 /// </summary>
 public static class DueDecisions
 {
     public static DueOutcome OnDue(
         PendingMessage pending,
         CompiledTrigger? trigger,
+        RuleVersionRef? decidedUnder,
         WorkspacePolicies policies,
         ContactSnapshot contact,
         IReadOnlyList<ContactEvent> events,
@@ -42,8 +45,9 @@ public static class DueDecisions
     {
         var message = pending.Scheduled;
         var entry = pending.EntryAt;
+        var triggering = message.TriggeringEvent;
         NotSentNow Suppress(SuppressionReason reason, string detail, Dictionary<string, string>? facts = null) =>
-            new([new MessageSuppressed(message.ContactId, message.MessageId, reason, detail, facts ?? [], now)]);
+            new([new MessageSuppressed(message.ContactId, message.MessageId, reason, detail, facts ?? [], now, decidedUnder, triggering)]);
 
         if (message.Rule is { } rule)
         {
@@ -56,7 +60,7 @@ public static class DueDecisions
                 .OrderBy(e => e.Event.Timestamp).ThenBy(e => e.Ref.Sequence)
                 .FirstOrDefault();
             if (cancelling is not null)
-                return new NotSentNow([new MessageCancelled(message.ContactId, message.MessageId, cancelling.Ref, now)]);
+                return new NotSentNow([new MessageCancelled(message.ContactId, message.MessageId, cancelling.Ref, now, decidedUnder, triggering)]);
 
             if (trigger.OnDate is { } schedule
                 && !DateTriggerDecisions.StillDue(trigger, contact, DateTriggerDecisions.ZoneFor(schedule, contactZone, workspaceZone), message.DueAt))
@@ -77,7 +81,7 @@ public static class DueDecisions
             if (opening > now)
             {
                 return new NotSentNow([new MessageRescheduled(message.ContactId, message.MessageId, now, opening,
-                    $"{window.Start:HH:mm}-{window.End:HH:mm}", zone.Id, now)]);
+                    $"{window.Start:HH:mm}-{window.End:HH:mm}", zone.Id, now, decidedUnder, triggering)]);
             }
         }
 
@@ -114,7 +118,7 @@ public static class DueDecisions
                         ["bucket"] = Count(bucket),
                         ["heldOutBelow"] = Count(control.Buckets),
                     },
-                    now)]);
+                    now, decidedUnder, triggering)]);
             }
         }
 

@@ -55,7 +55,7 @@ public static class TriggerDecisions
                     new MessageSuppressed(contactId, messageId, SuppressionReason.ReEligibility,
                         $"'{rule.Name}' allows at most {cap.Count} per {Describe(cap.Per)}; the contact received {received} since {since}.",
                         new Dictionary<string, string> { ["cap"] = $"{cap.Count} per {Describe(cap.Per)}", ["received"] = Count(received), ["since"] = since.ToString() },
-                        now),
+                        now, rule, candidate.Ref),
                 ];
             }
         }

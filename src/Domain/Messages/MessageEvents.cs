@@ -22,6 +22,21 @@ public sealed record RuleVersionRef(string Name, int Version, string ContentHash
 public sealed record EventRef(Guid EventId, long Sequence, string Name, Instant OccurredAt);
 
 /// <summary>
+/// A decision about a message after it was scheduled (or refused at entry): it names the rule version it was made under
+/// and the event that started the message, so that an auditor need not join it to the message's first events.
+/// Both are null on a message scheduled through the API, and on decisions recorded before they carried them.
+/// </summary>
+public interface IDecisionRecord : IMessageEvent
+{
+    /// <summary>The trigger version the decision ran under: at due time the one live then, which a republish during
+    /// the wait may have made differ from the version that started the message; null when the trigger was no longer live.</summary>
+    RuleVersionRef? DecidedUnder { get; }
+
+    /// <summary>The contact's event that started the message (its id and sequence in the store).</summary>
+    EventRef? TriggeringEvent { get; }
+}
+
+/// <summary>
 /// An ingested event started a published trigger for this contact. <paramref name="Facts"/> are the values the
 /// decision rested on (the triggering event's properties, the window, the counts), for audits.
 /// </summary>
@@ -55,14 +70,18 @@ public sealed record MessageRescheduled(
     Instant To,
     string Window,
     string Zone,
-    Instant DecidedAt) : IMessageEvent;
+    Instant DecidedAt,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
 /// <summary>An exception event (<c>cancel if</c>) happened between the trigger and the send.</summary>
 public sealed record MessageCancelled(
     Guid ContactId,
     Guid MessageId,
     EventRef CancellingEvent,
-    Instant DecidedAt) : IMessageEvent;
+    Instant DecidedAt,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
 public enum SuppressionReason
 {
@@ -98,12 +117,15 @@ public sealed record MessageSuppressed(
     SuppressionReason Reason,
     string Detail,
     IReadOnlyDictionary<string, string> Facts,
-    Instant DecidedAt) : IMessageEvent;
+    Instant DecidedAt,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
 /// <summary>
 /// The message passed every check and would have gone out, but the contact is in the trigger's control group
 /// (<c>control group 10%</c>): nothing is sent, and the contact's conversions are measured against those who received it.
-/// <paramref name="Rule"/> is the trigger version that scheduled the message; <paramref name="Facts"/> hold the bucket and
+/// <paramref name="Rule"/> is the trigger version that scheduled the message (the reports and goals count the message under
+/// it), <paramref name="DecidedUnder"/> the one live when it was withheld; <paramref name="Facts"/> hold the bucket and
 /// the share held out, for audits.
 /// </summary>
 public sealed record MessageWithheld(
@@ -113,9 +135,13 @@ public sealed record MessageWithheld(
     Channel Channel,
     string Detail,
     IReadOnlyDictionary<string, string> Facts,
-    Instant DecidedAt) : IMessageEvent;
+    Instant DecidedAt,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
-/// <summary>The channel's provider accepted the message.</summary>
+/// <summary>The channel's provider accepted the message. <paramref name="RuleVersion"/> is the trigger version that
+/// scheduled it (the reports and goals count the message under it), <paramref name="DecidedUnder"/> the one live when it
+/// was cleared to send.</summary>
 public sealed record MessageSent(
     Guid ContactId,
     Guid MessageId,
@@ -125,7 +151,9 @@ public sealed record MessageSent(
     Instant SentAt,
     string? Rule = null,
     bool Transactional = false,
-    RuleVersionRef? RuleVersion = null) : IMessageEvent;
+    RuleVersionRef? RuleVersion = null,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
 /// <summary>A delivery attempt failed; <paramref name="Permanent"/> failures are not retried.</summary>
 public sealed record MessageFailed(
@@ -135,7 +163,9 @@ public sealed record MessageFailed(
     string Reason,
     int Attempt,
     bool Permanent,
-    Instant FailedAt) : IMessageEvent;
+    Instant FailedAt,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
 /// <summary>
 /// A goal event (<c>goal event "order_completed" within 3d</c>) followed a message within its window: the conversion
@@ -176,7 +206,9 @@ public sealed record InboxMessageDelivered(
     string? Title,
     string Body,
     IReadOnlyDictionary<string, string>? Data,
-    Instant DeliveredAt) : IMessageEvent;
+    Instant DeliveredAt,
+    RuleVersionRef? DecidedUnder = null,
+    EventRef? TriggeringEvent = null) : IDecisionRecord;
 
 /// <summary>The contact opened the in-app message (reported by the app).</summary>
 public sealed record InboxMessageRead(Guid ContactId, Guid MessageId, Instant ReadAt) : IMessageEvent;

@@ -182,6 +182,9 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         Assert.Equal("2026-12-02T08:00:00Z", window.GetProperty("nextOpening").GetString());
         Assert.True(decisions[2].GetProperty("checks").GetProperty("sendWindow").GetProperty("open").GetBoolean());
         Assert.Contains("held to 2026-12-02T08:00:00Z", decisions[1].GetProperty("account").GetString());
+        var records = (await App.DecisionsAsync(message.ContactId)).OfType<IDecisionRecord>().ToList();
+        Assert.Equal([typeof(MessageRescheduled), typeof(MessageSent)], records.Select(r => r.GetType()));
+        await AssertNamedAsync(records, new Dictionary<Guid, ScheduledMessage> { [message.Id] = message });
     }
 
     [Fact]
@@ -356,6 +359,103 @@ public sealed class when_an_auditor_asks_why(AppFixture app) : IntegrationTest(a
         Assert.DoesNotContain("audience", decisions[1].GetProperty("rule").GetProperty("text").GetString());
         Assert.Equal(JsonValueKind.Null, decisions[1].GetProperty("checks").GetProperty("audience").ValueKind);
         decisions.ForEach(AssertReproduced);
+
+        // The delivery records name version 2, under which the message was cleared; the entry stays version 1's.
+        var v1 = (1, message.RuleHash);
+        var v2 = (2, decisions[1].GetProperty("rule").GetProperty("contentHash").GetString());
+        Assert.NotEqual(v1, v2);
+        var delivered = (await App.DecisionsAsync(message.ContactId)).OfType<IDecisionRecord>().ToList();
+        Assert.Equal([typeof(InboxMessageDelivered), typeof(MessageSent)], delivered.Select(d => d.GetType()));
+        Assert.All(delivered, d =>
+        {
+            Assert.Equal(new RuleVersionRef("abandoned_cart_over_100", v2.Item1, v2.Item2!), d.DecidedUnder);
+            Assert.Equal(message.TriggeringEvent, d.TriggeringEvent);
+        });
+        var lines = await ExportAsync($"/audit/decisions?contactId={message.ContactId}");
+        Assert.Equal([("triggerMatched", v1), ("messageScheduled", v1), ("inboxMessageDelivered", v2), ("messageSent", v2)],
+            lines.Select(l => (l.GetProperty("type").GetString(), (l.GetProperty("ruleVersion").GetInt32(), l.GetProperty("ruleHash").GetString()))));
+    }
+
+    [Fact]
+    public async Task every_decision_after_the_entry_names_its_rule_version_and_the_event_that_started_the_message()
+    {
+        await App.SaveRuleAsync("unrenderable", """
+            trigger unrenderable
+                on event "coupon_viewed"
+                send inapp "no-such-template"
+            """);
+        await App.PublishAsync("unrenderable");
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.AdvanceClockAsync(Duration.FromMinutes(29));
+        await App.TrackAndSettleAsync("/v1/track", Track("order_completed", new { total = 150 }));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(1));
+        await App.TrackAndSettleAsync("/v1/track", Track("coupon_viewed"));
+        for (var i = 0; i < 4; i++)
+        {
+            await App.AdvanceClockAsync(Duration.FromMinutes(10));
+            await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
+        }
+        var messages = (await App.MessagesAsync()).ToDictionary(m => m.Id);
+
+        var records = (await App.DecisionsAsync(messages.Values.First().ContactId)).OfType<IDecisionRecord>().ToList();
+
+        // Cancelled (cart), failed (no template), sent three times (promo: inbox and sent), suppressed by the cap (fourth promo).
+        string[] sentOnce = [nameof(InboxMessageDelivered), nameof(MessageSent)];
+        Assert.Equal([nameof(MessageCancelled), nameof(MessageFailed), .. sentOnce, .. sentOnce, .. sentOnce, nameof(MessageSuppressed)],
+            records.Select(r => r.GetType().Name));
+        await AssertNamedAsync(records, messages);
+    }
+
+    [Fact]
+    public async Task a_rule_version_or_triggering_event_rewritten_on_a_decision_is_reported_as_not_reproduced()
+    {
+        await App.TrackAndSettleAsync("/v1/track", Track("cart_updated", new { total = 150 }));
+        await App.AdvanceClockAsync(Duration.FromMinutes(29));
+        await App.TrackAndSettleAsync("/v1/track", Track("order_completed", new { total = 150 }));
+        await App.AdvanceAndSettleAsync(Duration.FromMinutes(1));
+        await App.TrackAndSettleAsync("/v1/track", Track("promo_viewed"));
+        var cancelled = await OnlyMessageAsync("abandoned_cart_over_100");
+        var sent = await OnlyMessageAsync("promo");
+        Assert.True((await ExplainAsync(cancelled.Id)).GetProperty("reproduced").GetBoolean());
+        Assert.True((await ExplainAsync(sent.Id)).GetProperty("reproduced").GetBoolean());
+
+        await ExecuteSqlAsync("update journeys.mt_events set data = jsonb_set(data, '{DecidedUnder,Version}', '7') " +
+            $"where type = 'message_cancelled' and data->>'MessageId' = '{cancelled.Id}'");
+        await ExecuteSqlAsync("update journeys.mt_events set data = jsonb_set(data, '{TriggeringEvent,Sequence}', '1') " +
+            $"where type = 'message_sent' and data->>'MessageId' = '{sent.Id}'");
+
+        var due = Decisions(await ExplainAsync(cancelled.Id)).Single(d => d.GetProperty("kind").GetString() == "due");
+        Assert.False(due.GetProperty("replay").GetProperty("reproduced").GetBoolean());
+        var version = Assert.Single(due.GetProperty("replay").GetProperty("differences").EnumerateArray());
+        Assert.Equal(("decidedUnder.version", "7", "1"),
+            (version.GetProperty("field").GetString(), version.GetProperty("recorded").GetString(), version.GetProperty("replayed").GetString()));
+
+        var explanation = await ExplainAsync(sent.Id);
+        Assert.False(explanation.GetProperty("reproduced").GetBoolean());
+        var cleared = Decisions(explanation).Single(d => d.GetProperty("kind").GetString() == "cleared");
+        var sequence = Assert.Single(cleared.GetProperty("replay").GetProperty("differences").EnumerateArray());
+        Assert.EndsWith("].triggeringEvent.sequence", sequence.GetProperty("field").GetString());
+        Assert.StartsWith("messageSent[", sequence.GetProperty("field").GetString());
+        Assert.Equal(("1", sent.TriggeringEvent!.Sequence.ToString(CultureInfo.InvariantCulture)),
+            (sequence.GetProperty("recorded").GetString(), sequence.GetProperty("replayed").GetString()));
+        Assert.Contains("does NOT reproduce", cleared.GetProperty("account").GetString());
+    }
+
+    /// <summary>Each record names the version its message was scheduled under (nothing was republished) and the triggering
+    /// event, which is the stored event at that sequence.</summary>
+    private async Task AssertNamedAsync(IReadOnlyList<IDecisionRecord> records, IReadOnlyDictionary<Guid, ScheduledMessage> messages)
+    {
+        await using var session = App.Host.Services.GetRequiredService<IDocumentStore>().QuerySession("acme");
+        foreach (var record in records)
+        {
+            var message = messages[record.MessageId];
+            Assert.Equal(new RuleVersionRef(message.Rule!, message.RuleVersion!.Value, message.RuleHash!), record.DecidedUnder);
+            Assert.Equal(64, record.DecidedUnder!.ContentHash.Length);
+            var triggering = Assert.IsType<EventRef>(record.TriggeringEvent);
+            Assert.Equal(message.TriggeringEvent, triggering);
+            var stored = await session.Events.QueryAllRawEvents().Where(e => e.Sequence == triggering.Sequence).SingleAsync();
+            Assert.Equal(triggering.EventId, stored.Id);
+        }
     }
 
     private async Task<IReadOnlyList<JsonElement>> ExportAsync(string url)

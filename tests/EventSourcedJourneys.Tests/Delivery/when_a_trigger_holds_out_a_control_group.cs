@@ -100,6 +100,8 @@ public sealed class when_a_trigger_holds_out_a_control_group(AppFixture app) : I
             Assert.Empty(decisions.OfType<MessageSent>());
             Assert.Equal(DocumentedBucket(ContactOf(user)).ToString(CultureInfo.InvariantCulture), withheld.Facts["bucket"]);
             Assert.Equal(("promo", 1, Channel.Webhook), (withheld.Rule.Name, withheld.Rule.Version, withheld.Channel));
+            Assert.Equal(withheld.Rule, withheld.DecidedUnder);
+            Assert.Equal(decisions.OfType<TriggerMatched>().Single().TriggeringEvent, withheld.TriggeringEvent);
         }
     }
 

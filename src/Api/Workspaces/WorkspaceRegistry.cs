@@ -39,6 +39,18 @@ public sealed partial class WorkspaceRegistry(IDocumentStore store, IClock clock
         return new IssuedKeys(id, apiKey, writeKey, auditKey);
     }
 
+    /// <summary>A new audit key for the workspace (one created before audit keys existed has none); earlier audit keys
+    /// stay valid. The key is returned in clear this once; only its hash is stored.</summary>
+    public async Task<(string Key, ApiKey Stored)> IssueAuditKeyAsync(string id, CancellationToken cancellation = default)
+    {
+        var auditKey = NewKey("esj_audit_");
+        var stored = new ApiKey(Hash(auditKey), id, ApiKeyKind.Audit, auditKey[..14], clock.GetCurrentInstant());
+        await using var session = store.LightweightSession();
+        session.Insert(stored);
+        await session.SaveChangesAsync(cancellation);
+        return (auditKey, stored);
+    }
+
     public async Task<bool> AnyAsync(CancellationToken cancellation = default)
     {
         await using var session = store.QuerySession();

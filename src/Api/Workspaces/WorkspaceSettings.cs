@@ -51,3 +51,22 @@ public static class ChangeWorkspaceEndpoint
         return WorkspaceView.Of(changed, issued);
     }
 }
+
+/// <summary>An audit key just issued: <paramref name="AuditKey"/> is shown this once.</summary>
+public sealed record IssuedAuditKey(string AuditKey, string Prefix, Instant IssuedAt);
+
+/// <summary>
+/// Issues an auditor's key for the calling key's workspace (API key only): for a workspace created before audit keys
+/// existed, or a second auditor. Earlier audit keys stay valid; revoking keys belongs to the workspaces' roles.
+/// </summary>
+public static class IssueAuditKeyEndpoint
+{
+    [WolverinePost("/workspace/audit-keys", Name = "IssueAuditKey")]
+    [Tags("Workspace")]
+    [ProducesResponseType<IssuedAuditKey>(StatusCodes.Status201Created)]
+    public static async Task<IResult> Post(IMessageContext context, WorkspaceRegistry registry, CancellationToken cancellation)
+    {
+        var (key, stored) = await registry.IssueAuditKeyAsync(context.TenantId!, cancellation);
+        return Results.Created("/workspace", new IssuedAuditKey(key, stored.Prefix, stored.IssuedAt));
+    }
+}

@@ -39,6 +39,15 @@ public sealed class FunnelIndexes(ILogger<FunnelIndexes> logger) : IDisposable
         await TryComputeAsync(store, tenant, definition, from, to, breakdown, wait: true, cancellation)
         ?? throw new InvalidOperationException($"Funnel '{definition.Id}' could not be answered from memory.");
 
+    /// <summary>Loads the index of the funnel's active generation unless it is held or loading, so that its first report
+    /// is answered from memory too (at start, for every published funnel); completes when the load has.</summary>
+    public Task WarmAsync(IDocumentStore store, string tenant, FunnelDefinition definition)
+    {
+        if (definition.Active is not { } active || FunnelProjection.Compile(definition.Id, active) is not { } funnel) return Task.CompletedTask;
+        var entry = entries.GetOrAdd((tenant, definition.Id), _ => new Entry());
+        return entry.StartLoad(() => LoadAsync(store, tenant, definition.Id, active.Id, funnel.Steps.Count, stopping.Token), active.Id, logger);
+    }
+
     /// <summary>What the indexes hold, for the benchmark.</summary>
     public IReadOnlyList<(string Tenant, string Funnel, long Version, int Chains, int Overlay, int Contacts, long Bytes)> Describe() =>
         entries.Where(e => e.Value.State is not null).Select(e =>

@@ -1,3 +1,4 @@
+using EventSourcedJourneys.Dispatch.Engine;
 using EventSourcedJourneys.Domain.Contacts;
 using EventSourcedJourneys.Domain.Messages;
 using EventSourcedJourneys.Projections.Contacts;
@@ -18,7 +19,6 @@ namespace EventSourcedJourneys.Api.Ingestion;
 public static class ContactIngestion
 {
     private const int Attempts = 20;
-    private const int ContactLockSpace = 0x45534A43; // "ESJC": the two-key advisory lock space of contacts
 
     /// <summary>Stores the calls exactly once; returns how many were new. Races with a concurrent request are retried.</summary>
     public static async Task<int> IngestAsync(IDocumentStore store, string workspace, IReadOnlyList<TrackingCall> calls, Instant receivedAt,
@@ -86,7 +86,9 @@ public static class ContactIngestion
             events.AddRange(SubscriptionChanges(call, contact));
         }
 
-        await LockAsync(session, streams.Keys, cancellation);
+        // One writer per contact at a time (shared with the engine): the profile is read and written back, which two
+        // concurrent transactions on one contact would otherwise both do from the same old state.
+        await ContactStreamLock.TakeAllAsync(session, streams.Keys, cancellation);
         foreach (var (key, (identity, contact)) in resolver.Created) session.Insert(new ContactIdentity(key, identity.Kind, identity.Value, contact));
         foreach (var (key, (identity, contact)) in resolver.Repointed) session.Update(new ContactIdentity(key, identity.Kind, identity.Value, contact));
         // Streams of profile events only (nearly all) are appended in bulk (ADR 0016); a stream with a receipt or any
@@ -185,18 +187,6 @@ public static class ContactIngestion
         if (contacts.Count == 0) return [];
         var profiles = await session.LoadManyAsync<ContactProfile>(cancellation, contacts.ToArray());
         return profiles.ToDictionary(p => p.Id, p => (IReadOnlyList<Identity>)p.Identities.ToList());
-    }
-
-    /// <summary>
-    /// One writer per contact at a time: the inline profile projection reads the profile and writes it back, which two
-    /// concurrent transactions on one contact would otherwise both do from the same old state. Sorted: no deadlocks.
-    /// </summary>
-    private static async Task LockAsync(IDocumentSession session, IEnumerable<Guid> contacts, CancellationToken cancellation)
-    {
-        var keys = contacts.Select(c => BitConverter.ToInt32(c.ToByteArray(), 0)).Distinct().Order().ToArray();
-        await session.AdvancedSql.QueryAsync<int>(
-            $"select count(*)::int from (select pg_advisory_xact_lock({ContactLockSpace}, k) from unnest(?::int[]) as k order by k) as locked",
-            cancellation, keys);
     }
 
     private static object ToEvent(TrackingCall call, Guid contact, Instant receivedAt) => call.Type switch

@@ -32,9 +32,9 @@ public sealed class FunnelIndexWarmUp(IDocumentStore store, FunnelIndexes indexe
     /// <summary>Loads every published funnel's index; returns how many funnels it loaded.</summary>
     public async Task<int> WarmAllAsync(CancellationToken cancellation)
     {
-        List<string> workspaces;
+        IReadOnlyList<string> workspaces;
         await using (var session = store.QuerySession())
-            workspaces = (await session.Query<Workspace>().Select(w => w.Id).ToListAsync(cancellation)).ToList();
+            workspaces = await session.Query<Workspace>().Select(w => w.Id).ToListAsync(cancellation);
         var warmed = 0;
         foreach (var workspace in workspaces)
         {

@@ -72,8 +72,7 @@ public static class ContactStreamAppend
             var stream = new List<IEvent>(streams[id].Count);
             foreach (var data in streams[id])
             {
-                var e = graph.BuildEvent(data);
-                e.Id = Guid.CreateVersion7();
+                var e = graph.BuildEvent(data); // with a new id, as Marten's append gives it
                 e.StreamId = id;
                 e.Version = ++version;
                 e.TenantId = tenant;

@@ -93,6 +93,8 @@ public sealed class when_a_batch_is_appended_in_bulk(AppFixture app) : Integrati
         var rows = await EventRowsAsync(contact);
         Assert.Equal([1L, 2L, 3L, 4L], rows.Select(r => r.Version));
         Assert.Equal(rows.Select(r => r.Sequence).Order(), rows.Select(r => r.Sequence));
+        Assert.DoesNotContain(Guid.Empty, rows.Select(r => r.Id));
+        Assert.Equal(rows.Count, rows.Select(r => r.Id).Distinct().Count());
         // The tracked events — one appended by Marten, two in bulk — are stored alike.
         var tracked = rows.Where(r => r.Type == "contact_tracked").ToList();
         Assert.Equal(3, tracked.Count);
@@ -117,21 +119,21 @@ public sealed class when_a_batch_is_appended_in_bulk(AppFixture app) : Integrati
 
     private static string[] Keys(string json) => JsonDocument.Parse(json).RootElement.EnumerateObject().Select(p => p.Name).Order().ToArray();
 
-    private sealed record EventRow(long Sequence, long Version, string Type, string DotNetType, DateTimeOffset Timestamp, string Data);
+    private sealed record EventRow(Guid Id, long Sequence, long Version, string Type, string DotNetType, DateTimeOffset Timestamp, string Data);
 
     private async Task<List<EventRow>> EventRowsAsync(Guid contact)
     {
         await using var connection = new NpgsqlConnection(App.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "select seq_id, version, type, mt_dotnet_type, timestamp, data::text from journeys.mt_events " +
+            "select id, seq_id, version, type, mt_dotnet_type, timestamp, data::text from journeys.mt_events " +
             "where tenant_id = @tenant and stream_id = @stream order by version", connection);
         command.Parameters.AddWithValue("tenant", App.Acme.WorkspaceId);
         command.Parameters.AddWithValue("stream", contact);
         var rows = new List<EventRow>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
-            rows.Add(new EventRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5)));
+            rows.Add(new EventRow(reader.GetGuid(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetString(6)));
         return rows;
     }
 
